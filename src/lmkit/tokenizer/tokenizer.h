@@ -1,0 +1,66 @@
+// Text <-> token ids, exactly as Hugging Face `tokenizers` does it. One Tokenizer type for
+// every source: tokenizer.json, GGUF vocabularies (and later vocab.txt, vocab.json+merges.txt,
+// SentencePiece .model). The pipeline behind it lives in this folder, one file per concern.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lmkit {
+
+class GgufFile;
+
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<std::string> tokens;
+  // [start, end) in Unicode code points of the input, as Hugging Face's char offsets.
+  std::vector<std::pair<uint32_t, uint32_t>> offsets;
+  std::vector<uint8_t> special_tokens_mask;
+  std::vector<uint32_t> type_ids;
+};
+
+class Tokenizer {
+ public:
+  // tokenizer.json. Throws lmkit::Error naming the file and the field on any problem,
+  // and naming the component for an unsupported one.
+  static std::unique_ptr<Tokenizer> from_file(const std::string& path);
+  static std::unique_ptr<Tokenizer> from_json(const std::string& json, const std::string& source);
+  // The vocabulary stored in a GGUF file (tokenizer.ggml.model "gpt2" or "llama").
+  static std::unique_ptr<Tokenizer> from_gguf(const GgufFile& gguf);
+
+  virtual ~Tokenizer() = default;
+
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const = 0;
+  virtual Encoding encode_full(std::string_view text, bool add_special_tokens) const = 0;
+  virtual Encoding encode_pair(std::string_view text, std::string_view pair,
+                               bool add_special_tokens) const = 0;
+  virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const = 0;
+
+  virtual int32_t vocab_size() const = 0;
+  virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
+  virtual std::string id_to_token(int32_t id) const = 0;  // "" for an id out of range
+  virtual bool is_special(int32_t id) const = 0;
+};
+
+// Turns a stream of generated ids into text pieces as soon as they are complete UTF-8, so a
+// multi-byte character split over several tokens is never emitted half-way.
+class StreamDecoder {
+ public:
+  StreamDecoder(const Tokenizer& tokenizer, bool skip_special_tokens);
+  // Returns the new text that the id completes (possibly empty).
+  std::string push(int32_t id);
+  // Whatever is still held back (an incomplete character at the very end).
+  std::string flush();
+
+ private:
+  const Tokenizer& tokenizer_;
+  bool skip_special_;
+  std::vector<int32_t> ids_;
+  size_t emitted_bytes_ = 0;
+};
+
+}  // namespace lmkit
