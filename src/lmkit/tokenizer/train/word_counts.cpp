@@ -1,0 +1,86 @@
+#include "lmkit/tokenizer/train/word_counts.h"
+
+#include <cstring>
+
+namespace lmkit::bpe_train {
+namespace {
+
+uint64_t mix(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  x *= 0xd6e8feb86659fd93ULL;
+  x ^= x >> 32;
+  return x;
+}
+
+}  // namespace
+
+uint64_t hash_word(std::string_view word) {
+  // Eight bytes at a time: words are short, so the tail load dominates and stays cheap.
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ word.size();
+  const char* p = word.data();
+  size_t n = word.size();
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = mix(h ^ v) + 0x9E3779B97F4A7C15ULL;
+    p += 8;
+    n -= 8;
+  }
+  if (n) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    h = mix(h ^ v ^ (uint64_t{n} << 59));
+  }
+  return h;
+}
+
+WordCounts::WordCounts() : slots_(1024) {}
+
+void WordCounts::add(std::string_view word, uint64_t count) {
+  add_hashed(word, hash_word(word), count);
+}
+
+void WordCounts::add_hashed(std::string_view word, uint64_t hash, uint64_t count) {
+  total_ += count;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.count == 0) {
+      s.hash = hash;
+      s.offset = arena_.size();
+      s.length = static_cast<uint32_t>(word.size());
+      s.count = count;
+      arena_.insert(arena_.end(), word.begin(), word.end());
+      if (++used_ * 4 > slots_.size() * 3) grow();
+      return;
+    }
+    if (s.hash == hash && s.length == word.size() &&
+        std::memcmp(arena_.data() + s.offset, word.data(), word.size()) == 0) {
+      s.count += count;
+      return;
+    }
+  }
+}
+
+void WordCounts::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.count) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].count) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void WordCounts::absorb(WordCounts&& other) {
+  for (const Slot& s : other.slots_)
+    if (s.count)
+      add_hashed(std::string_view(other.arena_.data() + s.offset, s.length), s.hash, s.count);
+  other = WordCounts();
+}
+
+}  // namespace lmkit::bpe_train
