@@ -99,11 +99,8 @@ class Trainer {
   }
 
   void add_special_tokens() {
-    std::unordered_set<std::string> seen;
+    validate_bpe_trainer_options(options_);
     for (const std::string& t : options_.special_tokens) {
-      if (t.empty()) throw_error("tokenizer training: a special token is empty");
-      if (!seen.insert(t).second)
-        throw_error("tokenizer training: special token \"" + t + "\" is given twice");
       // A merge whose bytes spell a special token reuses its id, as Hugging Face's single
       // string-to-id map does; only tokens made of byte-level characters can be spelled so.
       auto raw = byte_level_to_bytes(t);
@@ -277,7 +274,42 @@ class Trainer {
   std::vector<Formed> formed_;
 };
 
+bool is_valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace
+
+void validate_bpe_trainer_options(const BpeTrainerOptions& options) {
+  std::unordered_set<std::string> seen;
+  for (const std::string& t : options.special_tokens) {
+    if (t.empty()) throw_error("tokenizer training: a special token is empty");
+    if (!is_valid_utf8(t))
+      throw_error("tokenizer training: special token \"" + t + "\" is not valid UTF-8");
+    if (!seen.insert(t).second)
+      throw_error("tokenizer training: special token \"" + t + "\" is given twice");
+  }
+  const size_t alphabet = options.full_byte_alphabet ? 256 : 1;
+  if (options.vocab_size < options.special_tokens.size() + alphabet)
+    throw_error("tokenizer training: vocab size " + std::to_string(options.vocab_size) +
+                " is smaller than the " + std::to_string(options.special_tokens.size()) +
+                " special tokens plus the " +
+                (options.full_byte_alphabet ? "256-symbol byte alphabet" : "alphabet"));
+}
 
 TrainedBpe train_bpe(const WordCounts& words, const BpeTrainerOptions& options,
                      const MergeProgress& progress) {

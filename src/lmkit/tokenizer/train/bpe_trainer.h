@@ -46,6 +46,11 @@ struct TrainedBpe {
   std::vector<Merge> merges;
 };
 
+// Checks what can be checked before reading a corpus: special tokens non-empty, valid UTF-8
+// and distinct; vocab_size not below the special tokens plus the alphabet (all 256 bytes
+// with full_byte_alphabet). Throws lmkit::Error naming the problem.
+void validate_bpe_trainer_options(const BpeTrainerOptions& options);
+
 // Called now and then with the merges done so far and the most there can be.
 using MergeProgress = std::function<void(size_t done, size_t target)>;
 

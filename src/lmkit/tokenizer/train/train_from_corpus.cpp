@@ -1,0 +1,36 @@
+#include "lmkit/tokenizer/train/train_from_corpus.h"
+
+#include "lmkit/base/error.h"
+
+namespace lmkit::bpe_train {
+
+TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOptions& options,
+                               CorpusStats& stats,
+                               const std::function<void(const TrainingProgress&)>& progress) {
+  validate_bpe_trainer_options(options);
+  TrainingProgress p;
+  p.corpus = &stats;
+  CountProgress on_count;
+  if (progress) on_count = [&](const CorpusStats&) { progress(p); };
+  WordCounts words = count_corpus_words(corpus, byte_level_pre_tokenizer(), stats, on_count);
+  if (words.distinct() == 0) {
+    std::string msg = "tokenizer training: the corpus has no text to train on (" +
+                      std::to_string(stats.sequences) + " sequences read";
+    if (stats.skipped_lines) {
+      msg += ", " + std::to_string(stats.skipped_lines) + " lines skipped";
+      if (!stats.skipped_examples.empty()) msg += ", first: " + stats.skipped_examples.front();
+    }
+    throw_error(msg + ")");
+  }
+  p.phase = TrainingProgress::Phase::Merging;
+  MergeProgress on_merge;
+  if (progress)
+    on_merge = [&](size_t done, size_t target) {
+      p.merges_done = done;
+      p.merges_target = target;
+      progress(p);
+    };
+  return train_bpe(words, options, on_merge);
+}
+
+}  // namespace lmkit::bpe_train
