@@ -33,6 +33,7 @@ class SafetensorsFile {
  private:
   MmapFile file_;
   SafetensorsHeader header_;
+  std::map<std::string, size_t, std::less<>> index_;  // name -> position in header_.tensors
 };
 
 // Writes tensors as a safetensors file (header padded to 8 bytes, tensors in the given order).
