@@ -41,9 +41,13 @@ struct ModelConfig {
   int64_t max_position = 2048;
   bool tie_word_embeddings = false;
   bool attention_bias = false;  // q/k/v projections carry biases (Qwen2)
+  bool o_proj_bias = false;     // the output projection carries a bias (Llama attention_bias)
   int64_t sliding_window = 0;   // 0: none
   std::vector<int32_t> eos_token_ids;
   int32_t bos_token_id = -1;
+  // Per-frequency divisors from a GGUF `rope_freqs` tensor (llama.cpp's form of Llama 3
+  // scaling); empty when absent. Applied in rope_inv_freq().
+  std::vector<float> rope_freq_factors;
 
   // rope_dim / 2 inverse frequencies, with rope_scaling applied.
   std::vector<float> rope_inv_freq() const;

@@ -23,6 +23,7 @@ class GgufFile;
 class KvCache {
  public:
   KvCache(const ModelConfig& config, int64_t n_blocks, int64_t block_size);
+  int64_t n_layers() const { return n_layers_; }
   int64_t n_blocks() const { return n_blocks_; }
   int64_t block_size() const { return block_size_; }
   // Bytes one block takes across all layers (K and V), to size the cache from a byte budget.
@@ -82,5 +83,8 @@ std::unique_ptr<CausalLM> load_causal_lm_from_gguf(std::shared_ptr<const GgufFil
 std::unique_ptr<CausalLM> make_random_causal_lm(const std::string& shape_name, DType weight_dtype,
                                                 uint64_t seed);
 std::vector<std::string> random_shape_names();
+// The configuration make_random_causal_lm would build, without building it (memory estimates).
+// Throws lmkit::Error listing the known names for an unknown one.
+ModelConfig random_shape_config(const std::string& shape_name);
 
 }  // namespace lmkit
