@@ -20,7 +20,7 @@ bool bool_arg(const CallArgs& args, size_t index, std::string_view name, bool fa
 }
 
 [[noreturn]] void wrong_type(const std::string& filter, const Value& v) {
-  fail("filter '" + filter + "' cannot be applied to a " + kind_name(v.kind) + " value");
+  fail("filter '" + filter + "' cannot be applied to a value of type " + kind_name(v.kind));
 }
 
 // Dotted attribute paths as in `map(attribute='function.name')`; digits index lists.

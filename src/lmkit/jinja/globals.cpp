@@ -22,7 +22,7 @@ Value make_namespace(CallArgs& args) {
         ns.object->set((*pair.array)[0].string, (*pair.array)[1]);
       }
     } else {
-      fail(std::string("namespace() cannot be built from a ") + kind_name(source.kind) + " value");
+      fail(std::string("namespace() cannot be built from a value of type ") + kind_name(source.kind));
     }
   }
   for (const auto& [key, value] : args.keyword) ns.object->set(key, value);

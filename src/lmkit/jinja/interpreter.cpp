@@ -110,7 +110,7 @@ ArrayData iteration_items(const Value& v) {
       return chars;
     }
     case Value::Kind::Undefined: return {};
-    default: fail(std::string("cannot loop over a ") + kind_name(v.kind) + " value");
+    default: fail(std::string("cannot loop over a value of type ") + kind_name(v.kind));
   }
 }
 
@@ -120,7 +120,7 @@ void bind_target(const Expr& target, const Value& value, Scope& scope) {
     return;
   }
   // Tuple of names.
-  if (!value.is_array()) fail(std::string("cannot unpack a ") + kind_name(value.kind) + " value into " +
+  if (!value.is_array()) fail(std::string("cannot unpack a value of type ") + kind_name(value.kind) + " into " +
                               std::to_string(target.items.size()) + " names");
   if (value.array->size() != target.items.size())
     fail("cannot unpack " + std::to_string(value.array->size()) + " values into " +
@@ -132,7 +132,15 @@ void bind_target(const Expr& target, const Value& value, Scope& scope) {
 
 void Interpreter::exec_for(const Stmt& stmt, Scope& scope, std::string& out) {
   Scope loop_scope(&scope);
-  ArrayData items = iteration_items(eval(*stmt.expr, loop_scope));
+  ArrayData items;
+  {
+    Value iterable = eval(*stmt.expr, loop_scope);
+    try {
+      items = iteration_items(iterable);
+    } catch (const TemplateError& e) {
+      error_at(stmt.expr->offset, e.what());
+    }
+  }
   if (stmt.condition) {
     ArrayData kept;
     for (auto& item : items) {
@@ -182,8 +190,8 @@ void Interpreter::exec_set(const Stmt& stmt, Scope& scope, std::string& out) {
   if (target.kind == ExprKind::Attribute) {
     Value object = eval(*target.a, scope);
     if (object.kind != Value::Kind::Namespace)
-      fail(std::string("cannot set attribute '") + target.text + "' on a " + kind_name(object.kind) +
-           " value; only namespace() objects can be assigned to");
+      fail(std::string("cannot set attribute '") + target.text + "' on a value of type " + kind_name(object.kind) +
+           "; only namespace() objects can be assigned to");
     object.object->set(target.text, std::move(value));
     return;
   }
@@ -262,7 +270,7 @@ void Interpreter::exec_call_block(const Stmt& stmt, Scope& scope, std::string& o
 }
 
 Value Interpreter::call(const Value& callee, CallArgs& args, Scope& scope) {
-  if (callee.kind != Value::Kind::Function) fail(std::string("cannot call a ") + kind_name(callee.kind) + " value");
+  if (callee.kind != Value::Kind::Function) fail(std::string("cannot call a value of type ") + kind_name(callee.kind));
   return callee.function->call(args, scope);
 }
 
@@ -271,7 +279,7 @@ CallArgs Interpreter::eval_args(const std::vector<Arg>& args, Scope& scope) {
   for (const auto& arg : args) {
     Value v = eval(*arg.value, scope);
     if (arg.spread) {
-      if (!v.is_array()) fail(std::string("cannot unpack a ") + kind_name(v.kind) + " value with *");
+      if (!v.is_array()) fail(std::string("cannot unpack a value of type ") + kind_name(v.kind) + " with *");
       for (const auto& item : *v.array) out.positional.push_back(item);
     } else if (arg.keyword_spread) {
       if (v.kind != Value::Kind::Object) fail(std::string("argument after ** must be a dict, not ") + kind_name(v.kind));
@@ -334,15 +342,15 @@ Value Interpreter::eval_inner(const Expr& expr, Scope& scope) {
         Value object = eval(*expr.a->a, scope);
         callee = get_attribute(*this, object, expr.a->text);
         if (callee.kind != Value::Kind::Function)
-          fail("no method '" + expr.a->text + "' on a " + kind_name(object.kind) + " value");
+          fail("no method '" + expr.a->text + "' on a value of type " + kind_name(object.kind));
       } else {
         callee = eval(*expr.a, scope);
       }
       if (callee.kind != Value::Kind::Function) {
         if (expr.a->kind == ExprKind::Name)
           fail(callee.is_undefined() ? "unknown function '" + expr.a->text + "'"
-                                     : "'" + expr.a->text + "' is a " + kind_name(callee.kind) + ", not a function");
-        fail(std::string("cannot call a ") + kind_name(callee.kind) + " value");
+                                     : "'" + expr.a->text + "' is of type " + kind_name(callee.kind) + ", not a function");
+        fail(std::string("cannot call a value of type ") + kind_name(callee.kind));
       }
       CallArgs args = eval_args(expr.args, scope);
       return call(callee, args, scope);

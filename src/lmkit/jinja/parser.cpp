@@ -80,6 +80,11 @@ class Parser {
   }
   // Body of a block up to one of `ends`; a missing end tag names the block that opened it.
   Body parse_until(std::initializer_list<std::string_view> ends, const std::string& block, uint32_t opened_at) {
+    open_blocks_.push_back(block);
+    struct Pop {
+      std::vector<std::string>& v;
+      ~Pop() { v.pop_back(); }
+    } pop{open_blocks_};
     Body body;
     while (!is_statement(ends)) {
       if (at_end()) {
@@ -160,6 +165,12 @@ class Parser {
     if (name == "break" || name == "continue") {
       expect(TokenType::CloseStatement, "'%}' after '" + name + "'");
       return make_stmt(name == "break" ? StmtKind::Break : StmtKind::Continue, open);
+    }
+    static const std::set<std::string> kClosers = {"endif", "endfor", "endmacro", "endset", "endcall",
+                                                   "endfilter", "elif", "else"};
+    if (kClosers.count(name)) {
+      if (open_blocks_.empty()) error_at(at, "'" + name + "' without an open block to close");
+      error_at(at, "'" + name + "' does not belong to the open '" + open_blocks_.back() + "' block");
     }
     if (kUnsupportedStatements.count(name))
       error_at(at, "the '" + name + "' statement is not supported by lmkit's template engine");
@@ -530,7 +541,8 @@ class Parser {
         object = parse_subscript(std::move(object));
       } else if (is(TokenType::OpenParen)) {
         DepthGuard guard(*this);
-        auto e = make_expr(ExprKind::Call, tokens_[pos_].offset);
+        // Errors of a call point at what is called ("nope(" / ".strip("), not at the '('.
+        auto e = make_expr(ExprKind::Call, object->offset);
         e->a = std::move(object);
         e->args = parse_args();
         object = std::move(e);
@@ -657,6 +669,7 @@ class Parser {
   const std::string& origin_;
   size_t pos_ = 0;
   int depth_ = 0;
+  std::vector<std::string> open_blocks_;  // innermost last, for misplaced end tags
 };
 
 }  // namespace
