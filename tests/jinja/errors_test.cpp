@@ -75,6 +75,13 @@ TEST(TemplateSyntaxErrors, BadExpressions) {
   EXPECT_EQ(parse_error("{{ 'a' '"), "tmpl: line 1, column 8: string literal is never closed with '");
 }
 
+TEST(TemplateSyntaxErrors, OutOfRangeNumbers) {
+  EXPECT_EQ(parse_error("{{ 99999999999999999999999 }}"), "tmpl: line 1, column 4: integer literal 99999999999999999999999 is out of range");
+  std::string huge = "1" + std::string(400, '0') + ".5";
+  EXPECT_EQ(parse_error("{{ " + huge + " }}"), "tmpl: line 1, column 4: number literal " + huge + " is out of range");
+  EXPECT_EQ(parse_error("{{ x.99999999999999999999999 }}"), "tmpl: line 1, column 6: index 99999999999999999999999 is out of range");
+}
+
 TEST(TemplateSyntaxErrors, ColumnsCountCharactersNotBytes) {
   EXPECT_EQ(parse_error("日本語 {% bogus %}"), "tmpl: line 1, column 8: unknown statement 'bogus'");
 }

@@ -87,6 +87,36 @@ TEST(TemplateLimits, CyclicNamespaceCannotBeSerialisedForever) {
   EXPECT_TRUE(contains(message, "nested deeper than")) << message;
 }
 
+TEST(TemplateLimits, DeeplyNestedValuesAreRefused) {
+  // Without a bound, destroying or comparing a million-deep list would overflow the stack.
+  std::string message =
+      render_error("{% set ns = namespace(l=[]) %}{% for i in range(100000) %}{% set ns.l = [ns.l] %}{% endfor %}");
+  EXPECT_TRUE(contains(message, "value nested deeper than 128 levels")) << message;
+  message = render_error(
+      "{% set ns = namespace(n=none) %}{% for i in range(100000) %}{% set ns.n = namespace(child=ns.n) %}{% endfor %}");
+  EXPECT_TRUE(contains(message, "value nested deeper than 128 levels")) << message;
+  message = render_error(
+      "{% macro m() %}{{ kwargs }}{% endmacro %}{% set ns = namespace(d={}) %}"
+      "{% for i in range(100000) %}{% set ns.d = {'k': ns.d} %}{% endfor %}");
+  EXPECT_TRUE(contains(message, "value nested deeper than 128 levels")) << message;
+}
+
+TEST(TemplateLimits, ListsCannotBeMutatedIntoCycles) {
+  std::string message = render_error("{% set l = [] %}{% set _ = l.append(l) %}");
+  EXPECT_TRUE(contains(message, "no method 'append' on a value of type list")) << message;
+}
+
+TEST(TemplateLimits, RepeatingNothingManyTimesIsInstant) {
+  jinja::Template t("[{{ '' * 100000000000000 }}{{ [] * 100000000000000 }}]");
+  EXPECT_EQ(t.render(nlohmann::json::object()), "[[]]");
+}
+
+TEST(TemplateLimits, ExtremeSliceStepsAndRanges) {
+  jinja::Template t("{{ [1, 2, 3][::-9223372036854775807] }} {{ [1, 2, 3][::9223372036854775807] }} "
+                    "{{ range(-9223372036854775807, 9223372036854775807, 4611686018427387904) | length }}");
+  EXPECT_EQ(t.render(nlohmann::json::object()), "[3] [1] 4");
+}
+
 TEST(TemplateLimits, StoredCallerOutlivingItsBlockIsSafe) {
   // caller() kept in a namespace and called after its block ended must not touch freed scopes.
   jinja::Template t(

@@ -224,14 +224,6 @@ Value dict_method(const Value& object, const std::string& name) {
 
 Value list_method(Interpreter& in, const Value& list, const std::string& name) {
   auto data = list.array;
-  if (name == "append") {
-    return method(name, [data, &in](CallArgs& args, Scope&) {
-      if (args.positional.size() != 1) fail("append() takes exactly one argument");
-      in.check_list(data->size() + 1);
-      data->push_back(args.positional[0]);
-      return Value::none();
-    });
-  }
   if (name == "index") {
     return method(name, [data](CallArgs& args, Scope&) {
       if (args.positional.empty()) fail("index() needs a value");
@@ -257,6 +249,7 @@ void slice_indices(int64_t n, const Value& start, const Value& stop, const Value
   const Value* s2 = bound(step, "step");
   st = s2 ? s2->integer : 1;
   if (st == 0) fail("slice step cannot be zero");
+  st = std::clamp<int64_t>(st, -(n + 1), n + 1);  // a longer step takes one item; avoids overflow
   auto clamp = [&](const Value* v, int64_t dflt) {
     if (!v) return dflt;
     int64_t x = v->integer;

@@ -434,6 +434,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& operan
     if (!operand.is_array()) wrong_type(name, operand);
     const Value* size = args.get(0, "linecount");
     if (!size || size->kind != K::Int || size->integer <= 0) fail("filter 'batch' needs a positive size");
+    in.check_list(static_cast<size_t>(size->integer));
     const Value* fill = args.get(1, "fill_with");
     ArrayData out, current;
     for (const auto& item : *operand.array) {

@@ -47,7 +47,9 @@ Value range(Interpreter& in, CallArgs& args) {
   in.check_list(count);
   ArrayData items;
   items.reserve(count);
-  for (uint64_t k = 0; k < count; ++k) items.push_back(Value::from_int(start + static_cast<int64_t>(k) * step));
+  // Every value lies between start and stop, but k * step alone can overflow 64 bits.
+  for (uint64_t k = 0; k < count; ++k)
+    items.push_back(Value::from_int(static_cast<int64_t>(static_cast<__int128>(start) + static_cast<__int128>(k) * step)));
   return Value::from_array(std::move(items));
 }
 
@@ -79,7 +81,7 @@ void define_globals(Interpreter& in, Scope& scope) {
               Value obj = Value::new_object();
               if (!args.positional.empty()) {
                 if (args.positional[0].kind != Value::Kind::Object) fail("dict() takes keyword arguments or a dict");
-                obj.object->entries = args.positional[0].object->entries;
+                for (const auto& [key, value] : args.positional[0].object->entries) obj.object->set(key, value);
               }
               for (const auto& [key, value] : args.keyword) obj.object->set(key, value);
               return obj;

@@ -155,20 +155,20 @@ void Interpreter::exec_for(const Stmt& stmt, Scope& scope, std::string& out) {
   for (int64_t i = 0; i < n; ++i) {
     count_iterations(1);
     Value loop = Value::new_object();
-    auto& e = loop.object->entries;
-    e.emplace_back("index", Value::from_int(i + 1));
-    e.emplace_back("index0", Value::from_int(i));
-    e.emplace_back("revindex", Value::from_int(n - i));
-    e.emplace_back("revindex0", Value::from_int(n - i - 1));
-    e.emplace_back("first", Value::from_bool(i == 0));
-    e.emplace_back("last", Value::from_bool(i == n - 1));
-    e.emplace_back("length", Value::from_int(n));
-    e.emplace_back("previtem", i > 0 ? items[static_cast<size_t>(i - 1)] : Value::undefined());
-    e.emplace_back("nextitem", i < n - 1 ? items[static_cast<size_t>(i + 1)] : Value::undefined());
-    e.emplace_back("cycle", Value::from_function("loop.cycle", [i](CallArgs& args, Scope&) {
-                     if (args.positional.empty()) fail("loop.cycle() needs at least one value");
-                     return args.positional[static_cast<size_t>(i) % args.positional.size()];
-                   }));
+    ObjectData& o = *loop.object;
+    o.set("index", Value::from_int(i + 1));
+    o.set("index0", Value::from_int(i));
+    o.set("revindex", Value::from_int(n - i));
+    o.set("revindex0", Value::from_int(n - i - 1));
+    o.set("first", Value::from_bool(i == 0));
+    o.set("last", Value::from_bool(i == n - 1));
+    o.set("length", Value::from_int(n));
+    o.set("previtem", i > 0 ? items[static_cast<size_t>(i - 1)] : Value::undefined());
+    o.set("nextitem", i < n - 1 ? items[static_cast<size_t>(i + 1)] : Value::undefined());
+    o.set("cycle", Value::from_function("loop.cycle", [i](CallArgs& args, Scope&) {
+            if (args.positional.empty()) fail("loop.cycle() needs at least one value");
+            return args.positional[static_cast<size_t>(i) % args.positional.size()];
+          }));
     loop_scope.set("loop", std::move(loop));
     bind_target(*stmt.target, items[static_cast<size_t>(i)], loop_scope);
     Flow flow = exec_body(stmt.body, loop_scope, out);
@@ -244,7 +244,7 @@ Value Interpreter::invoke_macro(const std::string& name, const std::vector<Param
   for (size_t k = params.size(); k < args.positional.size(); ++k) varargs.push_back(args.positional[k]);
   scope.set("varargs", Value::from_array(std::move(varargs)));
   Value kwargs = Value::new_object();
-  kwargs.object->entries = std::move(extra_keywords);
+  for (auto& [key, value] : extra_keywords) kwargs.object->set(key, std::move(value));
   scope.set("kwargs", std::move(kwargs));
 
   std::string out;
@@ -507,6 +507,7 @@ Value Interpreter::eval_binary(const Expr& expr, Scope& scope) {
   }
   if (op == "*" && (left.is_string() || left.is_array()) && right.kind == Value::Kind::Int) {
     int64_t times = std::max<int64_t>(0, right.integer);
+    if (left.is_string() ? left.string.empty() : left.array->empty()) times = 0;  // nothing to repeat
     if (left.is_string()) {
       if (times > 0) check_string(left.string.size() * static_cast<size_t>(std::min<int64_t>(times, INT32_MAX)));
       std::string out;

@@ -530,7 +530,12 @@ class Parser {
         } else if (is(TokenType::Number) && tokens_[pos_].value.find_first_not_of("0123456789") == std::string::npos) {
           auto e = make_expr(ExprKind::Index, at);
           auto index = make_expr(ExprKind::Literal, tokens_[pos_].offset);
-          index->literal = Value::from_int(std::stoll(tokens_[pos_++].value));
+          const Token& digits = tokens_[pos_++];
+          try {
+            index->literal = Value::from_int(std::stoll(digits.value));
+          } catch (const std::out_of_range&) {
+            error_at(digits.offset, "index " + digits.value + " is out of range");
+          }
           e->a = std::move(object);
           e->b = std::move(index);
           object = std::move(e);
@@ -597,7 +602,11 @@ class Parser {
       case TokenType::Number: {
         auto e = make_expr(ExprKind::Literal, t.offset);
         if (t.value.find('.') != std::string::npos) {
-          e->literal = Value::from_float(std::stod(t.value));
+          try {
+            e->literal = Value::from_float(std::stod(t.value));
+          } catch (const std::out_of_range&) {
+            error_at(t.offset, "number literal " + t.value + " is out of range");
+          }
         } else {
           try {
             e->literal = Value::from_int(std::stoll(t.value));

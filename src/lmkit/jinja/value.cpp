@@ -17,10 +17,8 @@ void fail(const std::string& message) { throw TemplateError(message); }
 namespace {
 
 // Values can be cyclic (a namespace stored in itself), so serialisation is depth-bounded.
-constexpr int kMaxNesting = 128;
-
 void check_depth(int depth) {
-  if (depth > kMaxNesting) fail("value nested deeper than " + std::to_string(kMaxNesting) + " levels (cyclic?)");
+  if (depth > kMaxValueDepth) fail("value nested deeper than " + std::to_string(kMaxValueDepth) + " levels (cyclic?)");
 }
 
 void append_json_string(std::string& out, std::string_view s, bool ensure_ascii) {
@@ -196,9 +194,19 @@ Value Value::from_string(std::string s) {
   v.string = std::move(s);
   return v;
 }
+int Value::depth() const {
+  if (kind == Kind::Array) return list_depth;
+  if (is_mapping()) return object->depth;
+  return 0;
+}
+
 Value Value::from_array(ArrayData items) {
   Value v;
   v.kind = Kind::Array;
+  int deepest = 0;
+  for (const auto& item : items) deepest = std::max(deepest, item.depth());
+  check_depth(deepest + 1);
+  v.list_depth = static_cast<uint16_t>(deepest + 1);
   v.array = std::make_shared<ArrayData>(std::move(items));
   return v;
 }
@@ -233,6 +241,8 @@ Value* ObjectData::find(std::string_view key) {
 }
 
 void ObjectData::set(const std::string& key, Value value) {
+  check_depth(value.depth() + 1);
+  depth = std::max(depth, value.depth() + 1);
   if (Value* existing = find(key)) {
     *existing = std::move(value);
   } else {
@@ -368,6 +378,7 @@ int compare(const Value& a, const Value& b, bool case_sensitive) {
   }
   if ((a.kind == K::None && b.kind == K::None) || (a.kind == K::Undefined && b.kind == K::Undefined)) return 0;
   if (a.kind == K::Array && b.kind == K::Array) {
+    // Lists are acyclic and at most kMaxValueDepth deep, so this recursion is bounded.
     size_t n = std::min(a.array->size(), b.array->size());
     for (size_t k = 0; k < n; ++k)
       if (int c = compare((*a.array)[k], (*b.array)[k], case_sensitive)) return c;
@@ -403,7 +414,12 @@ Value json_to_value(const Json& j) {
     }
     case nlohmann::detail::value_t::object: {
       Value obj = Value::new_object();
-      for (auto it = j.begin(); it != j.end(); ++it) obj.object->entries.emplace_back(it.key(), json_to_value(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        Value child = json_to_value(it.value());
+        check_depth(child.depth() + 1);
+        obj.object->depth = std::max(obj.object->depth, child.depth() + 1);
+        obj.object->entries.emplace_back(it.key(), std::move(child));  // JSON keys are unique
+      }
       return obj;
     }
     default: return Value::undefined();

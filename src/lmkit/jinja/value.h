@@ -32,6 +32,10 @@ struct Value {
   std::shared_ptr<ArrayData> array;
   std::shared_ptr<ObjectData> object;  // Object and Namespace
   std::shared_ptr<FunctionData> function;
+  // Lists never change after creation, so their nesting depth is fixed here; dicts and
+  // namespaces keep theirs in ObjectData. Bounding depth keeps recursive destruction,
+  // comparison and serialisation of template-built values off the stack's edge.
+  uint16_t list_depth = 0;
 
   static Value undefined() { return Value(); }
   static Value none();
@@ -52,10 +56,16 @@ struct Value {
   bool is_number() const { return kind == Kind::Int || kind == Kind::Float; }
   // Object or namespace: something with named attributes.
   bool is_mapping() const { return kind == Kind::Object || kind == Kind::Namespace; }
+  // 0 for scalars, 1 + the deepest element for lists and dicts.
+  int depth() const;
 };
 
+// Deepest nesting of lists and dicts a value may have.
+constexpr int kMaxValueDepth = 128;
+
 struct ObjectData {
-  std::vector<std::pair<std::string, Value>> entries;  // insertion order
+  std::vector<std::pair<std::string, Value>> entries;  // insertion order; add through set()
+  int depth = 1;                                       // never decreases: an upper bound
 
   const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
