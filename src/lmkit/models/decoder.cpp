@@ -55,6 +55,17 @@ class DecoderLM final : public CausalLM {
   Scratch s_;
 };
 
+// Row-wise elementwise work split over the pool for prefill-sized batches; a decode step's
+// few rows run inline because waking the workers would cost more than the work.
+template <class F>
+void for_row_ranges(ThreadPool& pool, int64_t rows, F&& fn) {
+  if (rows < 8) {
+    fn(int64_t{0}, rows);
+  } else {
+    pool.parallel_for(rows, fn);
+  }
+}
+
 void add_bias_rows(float* y, const std::vector<float>& bias, int64_t rows, int64_t ld) {
   if (bias.empty()) return;
   for (int64_t r = 0; r < rows; ++r) kernels::add(y + r * ld, bias.data(), ld);
@@ -236,20 +247,29 @@ void DecoderLM::forward(std::span<const SequenceStep> steps, KvCache& cache, flo
 
   for (int64_t l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w_.layers[static_cast<size_t>(l)];
-    kernels::rmsnorm(x, L.attn_norm.data(), xn, T, H, eps);
+    for_row_ranges(pool, T, [&](int64_t b, int64_t e) {
+      kernels::rmsnorm(x + b * H, L.attn_norm.data(), xn + b * H, e - b, H, eps);
+    });
     project_qkv(L, T, pool);
     rope_and_store(l, steps, cache, T, pool);
     attend(l, steps, cache, T, pool);
     kernels::matmul(s_.attn.data(), T, L.wo, tmp, H, pool);
-    add_bias_rows(tmp, L.bo, T, H);
-    kernels::add(x, tmp, T * H);
-
-    kernels::rmsnorm(x, L.ffn_norm.data(), xn, T, H, eps);
+    for_row_ranges(pool, T, [&](int64_t b, int64_t e) {
+      add_bias_rows(tmp + b * H, L.bo, e - b, H);
+      kernels::add(x + b * H, tmp + b * H, (e - b) * H);
+      kernels::rmsnorm(x + b * H, L.ffn_norm.data(), xn + b * H, e - b, H, eps);
+    });
     kernels::matmul(xn, T, L.w_gate, s_.gate.data(), I, pool);
     kernels::matmul(xn, T, L.w_up, s_.up.data(), I, pool);
-    kernels::silu_mul(s_.gate.data(), s_.up.data(), s_.gate.data(), T * I);
-    kernels::matmul(s_.gate.data(), T, L.w_down, tmp, H, pool);
-    kernels::add(x, tmp, T * H);
+    float* gate = s_.gate.data();
+    const float* up = s_.up.data();
+    for_row_ranges(pool, T, [&](int64_t b, int64_t e) {
+      kernels::silu_mul(gate + b * I, up + b * I, gate + b * I, (e - b) * I);
+    });
+    kernels::matmul(gate, T, L.w_down, tmp, H, pool);
+    for_row_ranges(pool, T, [&](int64_t b, int64_t e) {
+      kernels::add(x + b * H, tmp + b * H, (e - b) * H);
+    });
 
     if (capture && capture->out && capture->layer == l) capture->out->assign(x, x + T * H);
   }
