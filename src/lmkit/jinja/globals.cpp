@@ -69,7 +69,11 @@ Value strftime_now(CallArgs& args) {
 }  // namespace
 
 void define_globals(Interpreter& in, Scope& scope) {
-  scope.set("namespace", Value::from_function("namespace", [](CallArgs& args, Scope&) { return make_namespace(args); }));
+  scope.set("namespace", Value::from_function("namespace", [&in](CallArgs& args, Scope&) {
+              Value ns = make_namespace(args);
+              in.track_namespace(ns);
+              return ns;
+            }));
   scope.set("range", Value::from_function("range", [&in](CallArgs& args, Scope&) { return range(in, args); }));
   scope.set("raise_exception", Value::from_function("raise_exception", [](CallArgs& args, Scope&) -> Value {
               std::string message = args.positional.empty() ? "" : to_output(args.positional[0]);

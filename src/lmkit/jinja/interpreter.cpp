@@ -26,6 +26,15 @@ void Scope::set(const std::string& name, Value value) {
   vars_.emplace_back(name, std::move(value));
 }
 
+Interpreter::~Interpreter() {
+  for (auto& weak : namespaces_) {
+    if (auto ns = weak.lock()) {
+      auto entries = std::move(ns->entries);  // destroyed after ns is emptied, so cycles unwind
+      ns->entries.clear();
+    }
+  }
+}
+
 void Interpreter::error_at(uint32_t offset, const std::string& message) const {
   throw lmkit::Error(location_prefix(source_, origin_, offset) + message);
 }

@@ -37,6 +37,13 @@ class Interpreter {
  public:
   Interpreter(const std::string& source, const std::string& origin, const Limits& limits)
       : source_(source), origin_(origin), limits_(limits) {}
+  // Empties every namespace created during the render: namespaces are the only mutable
+  // values, hence the only way to build a reference cycle, which would otherwise leak.
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  void track_namespace(const Value& ns) { namespaces_.push_back(ns.object); }
 
   std::string render(const Body& body, Scope& globals);
 
@@ -73,6 +80,7 @@ class Interpreter {
   Limits limits_;
   int call_depth_ = 0;
   uint64_t iterations_ = 0;
+  std::vector<std::weak_ptr<ObjectData>> namespaces_;
 };
 
 // Builtins, in their own files.
