@@ -1,12 +1,16 @@
 #include "lmkit/tokenizer/train/bpe_trainer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "lmkit/base/error.h"
+#include "lmkit/base/log.h"
 #include "lmkit/tokenizer/train/byte_level_alphabet.h"
+#include "lmkit/base/thread_pool.h"
+#include "lmkit/tokenizer/train/pair_delta_map.h"
 #include "lmkit/tokenizer/train/pair_table.h"
 #include "lmkit/tokenizer/train/word_counts.h"
 
@@ -55,24 +59,29 @@ class PositionLists {
 };
 
 // All distinct words as symbol-id sequences in one array; merges shrink them in place.
+// A word's bookkeeping sits in one record so a merge step's random walk over the words
+// costs one cache miss per word for it.
+struct WordRecord {
+  uint64_t begin;
+  int64_t count;
+  uint32_t length;
+};
 struct WordTable {
   std::vector<uint32_t> symbols;
-  std::vector<uint64_t> begin;
-  std::vector<uint32_t> length;
-  std::vector<int64_t> count;
+  std::vector<WordRecord> words;
 };
 
-// A new pair formed in a word by the current merge.
-struct Formed {
-  PairKey pair;
-  uint32_t word;
-  bool operator<(const Formed& o) const { return pair != o.pair ? pair < o.pair : word < o.word; }
-};
+// Below this many words a step runs on one thread: waking the pool costs more.
+constexpr size_t kParallelWords = 4096;
 
 class Trainer {
  public:
   Trainer(const WordCounts& words, const BpeTrainerOptions& options, const MergeProgress& progress)
-      : words_(words), options_(options), progress_(progress) {}
+      : words_(words),
+        options_(options),
+        progress_(progress),
+        pool_(options.threads),
+        deltas_(static_cast<size_t>(pool_.size())) {}
 
   TrainedBpe run() {
     add_special_tokens();
@@ -83,9 +92,16 @@ class Trainer {
                   " special tokens plus the " +
                   std::to_string(result_.tokens.size() - result_.special_count) +
                   "-symbol byte alphabet (" + std::to_string(result_.tokens.size()) + ")");
+    auto t0 = std::chrono::steady_clock::now();
     split_words_into_bytes();
     count_initial_pairs();
+    auto t1 = std::chrono::steady_clock::now();
     merge_until_done();
+    auto t2 = std::chrono::steady_clock::now();
+    log_debug("bpe trainer: " + std::to_string(table_.words.size()) + " distinct words, " +
+              std::to_string(pairs_.size()) + " pairs seen; initial counts " +
+              std::to_string(std::chrono::duration<double>(t1 - t0).count()) + " s, merges " +
+              std::to_string(std::chrono::duration<double>(t2 - t1).count()) + " s");
     return std::move(result_);
   }
 
@@ -130,37 +146,68 @@ class Trainer {
   void split_words_into_bytes() {
     size_t n_words = words_.distinct();
     if (n_words == 0) throw_error("tokenizer training: the corpus has no words to learn from");
-    table_.begin.reserve(n_words);
-    table_.length.reserve(n_words);
-    table_.count.reserve(n_words);
+    table_.symbols.reserve(words_.distinct_bytes());
+    table_.words.reserve(n_words);
     words_.for_each([&](std::string_view w, uint64_t count) {
-      table_.begin.push_back(table_.symbols.size());
+      table_.words.push_back({table_.symbols.size(), static_cast<int64_t>(count),
+                              static_cast<uint32_t>(w.size())});
       for (unsigned char c : w) table_.symbols.push_back(static_cast<uint32_t>(byte_id_[c]));
-      table_.length.push_back(static_cast<uint32_t>(w.size()));
-      table_.count.push_back(static_cast<int64_t>(count));
     });
   }
 
+  // Every pair of every word is "formed" once at the start: the initial heap is what the
+  // first step's bookkeeping would queue.
   void count_initial_pairs() {
-    const size_t n_words = table_.begin.size();
-    for (size_t i = 0; i < n_words; ++i) {
-      const uint32_t* s = &table_.symbols[table_.begin[i]];
-      const uint32_t n = table_.length[i];
-      const int64_t c = table_.count[i];
-      for (uint32_t k = 0; k + 1 < n; ++k) {
-        PairTable::Entry& e = pairs_.at(make_pair_key(s[k], s[k + 1]));
-        e.count += c;
-        if (e.aux == 0) e.aux = lists_.acquire() + 1;
-        auto& list = lists_[e.aux - 1];
-        if (list.empty() || list.back() != i) list.push_back(static_cast<uint32_t>(i));
+    const size_t n_words = table_.words.size();
+    auto count_range = [&](PairDeltaMap& map, size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i) {
+        const WordRecord& rec = table_.words[i];
+        const uint32_t* s = &table_.symbols[rec.begin];
+        const uint32_t n = rec.length;
+        const int64_t c = rec.count;
+        for (uint32_t k = 0; k + 1 < n; ++k)
+          map.formed(make_pair_key(s[k], s[k + 1]), c, static_cast<uint32_t>(i));
       }
+    };
+    const int used = n_words >= kParallelWords ? pool_.size() : 1;
+    for (int t = 0; t < used; ++t) deltas_[t].clear();
+    if (used == 1) {
+      count_range(deltas_[0], 0, n_words);
+    } else {
+      pool_.run([&](int t) {
+        count_range(deltas_[t], n_words * t / used, n_words * (t + 1) / used);
+      });
     }
-    pairs_.for_each([&](PairTable::Entry& e) {
-      if (e.count > 0) heap_.push_back({static_cast<uint64_t>(e.count), e.key, e.aux - 1});
-      else lists_.release(e.aux - 1);
-      e.aux = 0;
-    });
-    std::make_heap(heap_.begin(), heap_.end(), CandidateBelow{});
+    apply_deltas(used);
+  }
+
+  // Folds the threads' changes into the global pair counts, in thread order (so each
+  // pair's word list stays sorted), and queues every formed pair that still occurs.
+  void apply_deltas(int used) {
+    ++stamp_;
+    touched_.clear();
+    for (int t = 0; t < used; ++t) {
+      PairDeltaMap& map = deltas_[t];
+      map.for_each([&](const PairDeltaMap::Slot& slot) {
+        PairTable::Entry& e = pairs_.at(slot.key);
+        e.count += slot.delta;
+        if (slot.list == PairDeltaMap::kNoList) return;
+        if (e.stamp != stamp_) {
+          e.stamp = stamp_;
+          e.aux = lists_.acquire();
+          touched_.push_back(slot.key);
+        }
+        auto& src = map.list(slot.list);
+        auto& dst = lists_[e.aux];
+        if (dst.empty()) dst.swap(src);  // the common case: no copy
+        else dst.insert(dst.end(), src.begin(), src.end());
+      });
+    }
+    for (PairKey key : touched_) {
+      const PairTable::Entry* e = pairs_.find(key);
+      if (e->count > 0) push({static_cast<uint64_t>(e->count), key, e->aux});
+      else lists_.release(e->aux);
+    }
   }
 
   Candidate pop() {
@@ -195,7 +242,6 @@ class Trainer {
 
       rewrite_words(lists_[top.positions], left, right, static_cast<uint32_t>(new_id));
       lists_.release(top.positions);
-      queue_formed_pairs();
 
       if (progress_ && result_.merges.size() - last_report >= 256) {
         last_report = result_.merges.size();
@@ -209,53 +255,59 @@ class Trainer {
   // "a"); its bytes are then what the merged token is spelled with.
   const std::string& raw_of(uint32_t id) const { return raw_[id]; }
 
-  // Replaces every (left, right) in the listed words by merged, updating the global pair
-  // counts and remembering every pair that got formed.
+  // Replaces every (left, right) in the listed words by merged, then updates the global
+  // pair counts and queues the pairs that got formed. Large steps run on all threads.
   void rewrite_words(const std::vector<uint32_t>& positions, uint32_t left, uint32_t right,
                      uint32_t merged) {
-    formed_.clear();
-    for (uint32_t w : positions) {
-      uint32_t* s = &table_.symbols[table_.begin[w]];
-      const uint32_t n = table_.length[w];
-      const int64_t c = table_.count[w];
+    const size_t n = positions.size();
+    const int used = n >= kParallelWords ? pool_.size() : 1;
+    for (int t = 0; t < used; ++t) deltas_[t].clear();
+    if (used == 1) {
+      rewrite_range(deltas_[0], positions.data(), positions.data() + n, left, right, merged);
+    } else {
+      pool_.run([&](int t) {
+        rewrite_range(deltas_[t], positions.data() + n * t / used,
+                      positions.data() + n * (t + 1) / used, left, right, merged);
+      });
+    }
+    apply_deltas(used);
+  }
+
+  // The same pass over a word as Hugging Face's Word::merge, with the same changes: for
+  // each occurrence, -1 for (previous, left) and (right, next), +1 for (previous, merged)
+  // and (merged, next), where "previous" may itself be the merged symbol just written.
+  void rewrite_range(PairDeltaMap& map, const uint32_t* first, const uint32_t* last, uint32_t left,
+                     uint32_t right, uint32_t merged) {
+    WordRecord* words = table_.words.data();
+    uint32_t* symbols = table_.symbols.data();
+    // Memory latency, not arithmetic, bounds this loop: fetch records and symbols ahead.
+    constexpr ptrdiff_t kRecordAhead = 16, kSymbolsAhead = 8;
+    for (const uint32_t* p = first; p != last; ++p) {
+      if (last - p > kRecordAhead) __builtin_prefetch(&words[p[kRecordAhead]]);
+      if (last - p > kSymbolsAhead) __builtin_prefetch(&symbols[words[p[kSymbolsAhead]].begin]);
+      const uint32_t w = *p;
+      WordRecord& rec = words[w];
+      uint32_t* s = &symbols[rec.begin];
+      const uint32_t n = rec.length;
+      const int64_t c = rec.count;
       uint32_t out = 0, in = 0;
       while (in < n) {
         if (s[in] == left && in + 1 < n && s[in + 1] == right) {
           if (out > 0) {
-            pairs_.at(make_pair_key(s[out - 1], left)).count -= c;
-            pairs_.at(make_pair_key(s[out - 1], merged)).count += c;
-            formed_.push_back({make_pair_key(s[out - 1], merged), w});
+            map.add(make_pair_key(s[out - 1], left), -c);
+            map.formed(make_pair_key(s[out - 1], merged), c, w);
           }
           s[out++] = merged;
           in += 2;
           if (in < n) {
-            pairs_.at(make_pair_key(right, s[in])).count -= c;
-            pairs_.at(make_pair_key(merged, s[in])).count += c;
-            formed_.push_back({make_pair_key(merged, s[in]), w});
+            map.add(make_pair_key(right, s[in]), -c);
+            map.formed(make_pair_key(merged, s[in]), c, w);
           }
         } else {
           s[out++] = s[in++];
         }
       }
-      table_.length[w] = out;
-    }
-  }
-
-  void queue_formed_pairs() {
-    std::sort(formed_.begin(), formed_.end());
-    for (size_t i = 0; i < formed_.size();) {
-      const PairKey pair = formed_[i].pair;
-      size_t j = i;
-      while (j < formed_.size() && formed_[j].pair == pair) ++j;
-      const int64_t count = pairs_.find(pair)->count;
-      if (count > 0) {
-        uint32_t list_id = lists_.acquire();
-        auto& list = lists_[list_id];
-        for (size_t k = i; k < j; ++k)
-          if (list.empty() || list.back() != formed_[k].word) list.push_back(formed_[k].word);
-        push({static_cast<uint64_t>(count), pair, list_id});
-      }
-      i = j;
+      rec.length = out;
     }
   }
 
@@ -271,7 +323,10 @@ class Trainer {
   PairTable pairs_;
   PositionLists lists_;
   std::vector<Candidate> heap_;
-  std::vector<Formed> formed_;
+  ThreadPool pool_;
+  std::vector<PairDeltaMap> deltas_;  // one per pool thread
+  std::vector<PairKey> touched_;
+  uint32_t stamp_ = 0;
 };
 
 bool is_valid_utf8(std::string_view s) {

@@ -20,13 +20,14 @@ class PairTable {
   struct Entry {
     PairKey key;
     int64_t count;
-    uint32_t aux;  // free for the caller (e.g. a list index while building)
+    uint32_t aux;    // free for the caller (the trainer keeps a word list index here)
+    uint32_t stamp;  // free for the caller (the trainer's merge step that set aux)
   };
 
   explicit PairTable(size_t expected = 1 << 16) {
     size_t cap = 64;
     while (cap < expected * 2) cap <<= 1;
-    entries_.assign(cap, Entry{kEmpty, 0, 0});
+    entries_.assign(cap, Entry{kEmpty, 0, 0, 0});
   }
 
   // The entry for key, created with count 0 if absent.
@@ -77,7 +78,7 @@ class PairTable {
   }
 
   void grow() {
-    std::vector<Entry> old(entries_.size() * 2, Entry{kEmpty, 0, 0});
+    std::vector<Entry> old(entries_.size() * 2, Entry{kEmpty, 0, 0, 0});
     old.swap(entries_);
     size_t mask = entries_.size() - 1;
     for (const Entry& e : old) {

@@ -1,6 +1,9 @@
 #include "lmkit/tokenizer/train/train_from_corpus.h"
 
+#include <chrono>
+
 #include "lmkit/base/error.h"
+#include "lmkit/base/log.h"
 
 namespace lmkit::bpe_train {
 
@@ -12,7 +15,12 @@ TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOpti
   p.corpus = &stats;
   CountProgress on_count;
   if (progress) on_count = [&](const CorpusStats&) { progress(p); };
+  auto start = std::chrono::steady_clock::now();
   WordCounts words = count_corpus_words(corpus, byte_level_pre_tokenizer(), stats, on_count);
+  log_debug("tokenizer training: counted " + std::to_string(stats.words) + " words (" +
+            std::to_string(words.distinct()) + " distinct) in " +
+            std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
+            " s");
   if (words.distinct() == 0) {
     std::string msg = "tokenizer training: the corpus has no text to train on (" +
                       std::to_string(stats.sequences) + " sequences read";

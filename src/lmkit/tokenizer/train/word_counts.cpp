@@ -1,5 +1,6 @@
 #include "lmkit/tokenizer/train/word_counts.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace lmkit::bpe_train {
@@ -39,29 +40,43 @@ uint64_t hash_word(std::string_view word) {
 WordCounts::WordCounts() : slots_(1024) {}
 
 void WordCounts::add(std::string_view word, uint64_t count) {
-  add_hashed(word, hash_word(word), count);
+  add_hashed(word, hash_word(word), count, true);
 }
 
-void WordCounts::add_hashed(std::string_view word, uint64_t hash, uint64_t count) {
+void WordCounts::add_hashed(std::string_view word, uint64_t hash, uint64_t count,
+                            bool copy_key) {
   total_ += count;
   size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     Slot& s = slots_[i];
     if (s.count == 0) {
       s.hash = hash;
-      s.offset = arena_.size();
+      s.data = copy_key ? store(word) : word.data();
       s.length = static_cast<uint32_t>(word.size());
       s.count = count;
-      arena_.insert(arena_.end(), word.begin(), word.end());
+      distinct_bytes_ += word.size();
       if (++used_ * 4 > slots_.size() * 3) grow();
       return;
     }
     if (s.hash == hash && s.length == word.size() &&
-        std::memcmp(arena_.data() + s.offset, word.data(), word.size()) == 0) {
+        std::memcmp(s.data, word.data(), word.size()) == 0) {
       s.count += count;
       return;
     }
   }
+}
+
+const char* WordCounts::store(std::string_view word) {
+  constexpr size_t kBlock = size_t{1} << 20;
+  if (block_used_ + word.size() > block_size_) {
+    block_size_ = std::max(kBlock, word.size());
+    blocks_.push_back(std::make_unique<char[]>(block_size_));
+    block_used_ = 0;
+  }
+  char* dst = blocks_.back().get() + block_used_;
+  std::memcpy(dst, word.data(), word.size());
+  block_used_ += word.size();
+  return dst;
 }
 
 void WordCounts::grow() {
@@ -77,9 +92,13 @@ void WordCounts::grow() {
 }
 
 void WordCounts::absorb(WordCounts&& other) {
+  // Take over the other table's key blocks: its keys then need no copy. Our current block
+  // stays the one new keys go to.
+  std::vector<std::unique_ptr<char[]>> mine = std::move(blocks_);
+  blocks_ = std::move(other.blocks_);
+  for (auto& b : mine) blocks_.push_back(std::move(b));
   for (const Slot& s : other.slots_)
-    if (s.count)
-      add_hashed(std::string_view(other.arena_.data() + s.offset, s.length), s.hash, s.count);
+    if (s.count) add_hashed(std::string_view(s.data, s.length), s.hash, s.count, false);
   other = WordCounts();
 }
 

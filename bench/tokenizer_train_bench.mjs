@@ -1,0 +1,142 @@
+// Byte-level BPE training, lmkit against Hugging Face `tokenizers` (npm), on the same ~50 MB
+// mixed Chinese/English corpus, same machine, same run. Usage (see tokenizer_train.md):
+//   node bench/tokenizer_train_bench.mjs --lmkit build/lmkit --npm-dir DIR [--work DIR] [--mb 50]
+// DIR holds node_modules with tokenizers@0.23.2 and chinese-poetry@2.0.1.
+// The npm binding trains only with BpeTrainer defaults (vocab 30000, no special tokens, no
+// initial alphabet, one sequence per line of a .txt), so lmkit runs with the same settings
+// (--format text --seen-bytes-only --vocab-size 30000) and the outputs are compared merge by merge.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const lmkit = path.resolve(args.lmkit ?? 'build/lmkit');
+const npmDir = path.resolve(args['npm-dir'] ?? '.');
+const work = path.resolve(args.work ?? '/tmp/lmkit-bench-train');
+const targetBytes = Number(args.mb ?? 50) * 1e6;
+const threads = args.threads ?? '2';
+fs.mkdirSync(work, { recursive: true });
+
+// ---- corpus: Chinese poetry (npm) and English man pages and docs (Debian), interleaved ----
+function* walk(dir) {
+  let entries = [];
+  try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else if (e.isFile()) yield p;
+  }
+}
+function chineseRecords() {
+  const out = [];
+  for (const f of walk(path.join(npmDir, 'node_modules/chinese-poetry/dist'))) {
+    if (!f.endsWith('.json')) continue;
+    let data;
+    try { data = JSON.parse(fs.readFileSync(f, 'utf8')); } catch { continue; }
+    if (!Array.isArray(data)) continue;
+    for (const w of data) {
+      if (!w || typeof w !== 'object') continue;
+      const body = w.paragraphs ?? w.content ?? w.para;
+      const lines = Array.isArray(body) ? body.flat().filter((x) => typeof x === 'string') : [];
+      if (!lines.length) continue;
+      out.push([w.title ?? w.rhythmic ?? w.chapter ?? '', w.author ?? '', ...lines].filter(Boolean).join('\n'));
+    }
+  }
+  return out;
+}
+function englishRecords() {
+  const out = [];
+  const isText = (buf) => !buf.subarray(0, 4096).includes(0);
+  for (const root of ['/usr/share/man/man1', '/usr/share/man/man3', '/usr/share/man/man5',
+                      '/usr/share/man/man7', '/usr/share/man/man8', '/usr/share/doc']) {
+    for (const f of walk(root)) {
+      let buf;
+      try { buf = fs.readFileSync(f); } catch { continue; }
+      if (f.endsWith('.gz')) { try { buf = zlib.gunzipSync(buf); } catch { continue; } }
+      else if (!/(README|NEWS|\.txt|\.md|\.rst)$/i.test(f)) continue;
+      if (!isText(buf) || buf.length < 200) continue;
+      const text = buf.toString('utf8');
+      // Records of about 4 kB, split at paragraph breaks, like documents in a real corpus.
+      let cur = '';
+      for (const para of text.split(/\n\s*\n/)) {
+        cur += para + '\n\n';
+        if (cur.length > 4000) { out.push(cur.trimEnd()); cur = ''; }
+      }
+      if (cur.trim()) out.push(cur.trimEnd());
+    }
+  }
+  return out;
+}
+function buildCorpus() {
+  const jsonl = path.join(work, 'corpus.jsonl'), txt = path.join(work, 'corpus.txt');
+  if (fs.existsSync(jsonl) && fs.existsSync(txt)) return { jsonl, txt };
+  const zh = chineseRecords(), en = englishRecords();
+  console.log(`sources: ${zh.length} Chinese records, ${en.length} English records`);
+  const jl = [], tl = [];
+  let bytes = 0, i = 0, j = 0;
+  // About 40% of the bytes Chinese; deterministic interleaving.
+  while (bytes < targetBytes && (i < zh.length || j < en.length)) {
+    const takeZh = i < zh.length && (j >= en.length || (i * 7) % 10 < 4 || zh.length - i > en.length - j);
+    const text = takeZh ? zh[i++] : en[j++];
+    jl.push(JSON.stringify({ text }));
+    tl.push(text);
+    bytes += Buffer.byteLength(text);
+  }
+  fs.writeFileSync(jsonl, jl.join('\n') + '\n');
+  fs.writeFileSync(txt, tl.join('\n') + '\n');
+  return { jsonl, txt };
+}
+
+function timed(cmd, argv, env = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], {
+    encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+  const last = r.stderr.trim().split('\n').pop().split(' ');
+  return { seconds: Number(last[0]), peakMB: Number(last[1]) / 1024, stdout: r.stdout };
+}
+
+const { txt } = buildCorpus();
+const mb = fs.statSync(txt).size / 1e6;
+console.log(`corpus: ${txt} (${mb.toFixed(1)} MB)`);
+
+// ---- Hugging Face (npm) ----
+const hfOut = path.join(work, 'hf_tokenizer.json');
+const hfScript = path.join(work, 'hf_train.cjs');
+fs.writeFileSync(hfScript, `
+const { Tokenizer, BPE, byteLevelPreTokenizer } = require(${JSON.stringify(path.join(npmDir, 'node_modules/tokenizers'))});
+const t = new Tokenizer(BPE.empty());
+t.setPreTokenizer(byteLevelPreTokenizer(false, true));
+t.train([${JSON.stringify(txt)}]);
+t.save(${JSON.stringify(hfOut)});
+`);
+const hf = timed(process.execPath, [hfScript], { RAYON_NUM_THREADS: threads, TOKENIZERS_PARALLELISM: 'true' });
+
+// ---- lmkit ----
+const lmOut = path.join(work, 'lmkit_out');
+const lm = timed(lmkit, ['tokenizer', 'train', '--corpus', txt, '--format', 'text', '--seen-bytes-only',
+  '--vocab-size', '30000', '--threads', threads, '--out', lmOut, '--quiet']);
+
+// ---- identical? ----
+const a = JSON.parse(fs.readFileSync(hfOut, 'utf8')).model;
+const b = JSON.parse(fs.readFileSync(path.join(lmOut, 'tokenizer.json'), 'utf8')).model;
+const norm = (m) => m.map((x) => (Array.isArray(x) ? x.join(' ') : x));
+const va = Object.entries(a.vocab), vb = b.vocab;
+const vocabSame = va.length === Object.keys(vb).length && va.every(([k, v]) => vb[k] === v);
+const ma = norm(a.merges), mbm = norm(b.merges);
+let firstDiff = ma.findIndex((m, k) => m !== mbm[k]);
+const mergesSame = ma.length === mbm.length && firstDiff < 0;
+
+console.log(`threads ${threads}`);
+console.log(`hf tokenizers 0.23.2: ${hf.seconds.toFixed(2)} s, peak ${hf.peakMB.toFixed(0)} MB`);
+console.log(`lmkit:                ${lm.seconds.toFixed(2)} s, peak ${lm.peakMB.toFixed(0)} MB`);
+console.log(`speedup ${(hf.seconds / lm.seconds).toFixed(2)}x, memory ratio ${(lm.peakMB / hf.peakMB).toFixed(2)}`);
+console.log(`vocab identical: ${vocabSame} (${va.length} tokens); merges identical: ${mergesSame} (${ma.length})` +
+  (mergesSame ? '' : `; first difference at merge ${firstDiff}: hf "${ma[firstDiff]}" lmkit "${mbm[firstDiff]}"`));
+if (!vocabSame || !mergesSame) process.exitCode = 1;
