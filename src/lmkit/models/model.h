@@ -64,6 +64,10 @@ class CausalLM {
   // n_tokens rows if all_logits else 1 row, each config().vocab_size floats.
   // Row r of the output depends only on its own sequence (no cross-talk between sequences,
   // bit-identical whatever else is in the batch).
+  // Bad steps (token ids outside the vocabulary, short block tables, foreign block ids,
+  // positions past config().max_position, a cache of another shape) throw lmkit::Error
+  // before anything is computed. Not reentrant: the model owns its scratch buffers, so one
+  // forward() at a time per model.
   virtual void forward(std::span<const SequenceStep> steps, KvCache& cache, float* logits,
                        ThreadPool& pool, const HiddenCapture* capture = nullptr) = 0;
 
