@@ -69,6 +69,7 @@ class GgufFile {
  private:
   MmapFile file_;
   GgufHeader header_;
+  std::map<std::string, size_t, std::less<>> index_;  // tensor name -> position in tensors
 };
 
 // Builds a GGUF file: metadata in insertion order, then tensors (aligned). Used by
