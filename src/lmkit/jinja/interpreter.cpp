@@ -490,8 +490,9 @@ Value Interpreter::eval_binary(const Expr& expr, Scope& scope) {
     return Value::from_bool(op == "in" ? found : !found);
   }
   if (op == "~") {
-    std::string s = to_output(left);
-    std::string r = to_output(right);
+    // Undefined and none join as "" (Python's Jinja2 does so for undefined; the oracle fails).
+    std::string s = left.is_undefined() || left.is_none() ? "" : concat_string(left);
+    std::string r = right.is_undefined() || right.is_none() ? "" : concat_string(right);
     check_string(s.size() + r.size());
     return Value::from_string(s + r);
   }
@@ -509,8 +510,8 @@ Value Interpreter::eval_binary(const Expr& expr, Scope& scope) {
     return Value::from_array(std::move(items));
   }
   if (op == "+" && !nothing && (left.is_string() || right.is_string())) {
-    std::string s = to_output(left);
-    std::string r = to_output(right);
+    std::string s = concat_string(left);
+    std::string r = concat_string(right);
     check_string(s.size() + r.size());
     return Value::from_string(s + r);
   }

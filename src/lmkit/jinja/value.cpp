@@ -344,6 +344,28 @@ std::string to_output(const Value& v) {
   return "";
 }
 
+std::string concat_string(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::Undefined: return "undefined";
+    case Value::Kind::None: return "null";
+    case Value::Kind::Float: return format_number(v.number);
+    case Value::Kind::Array: {
+      // Array#join calls each element's own toString: the rendering of to_output, with
+      // none and undefined spelled out.
+      std::string out;
+      for (size_t k = 0; k < v.array->size(); ++k) {
+        if (k) out += ',';
+        const Value& item = (*v.array)[k];
+        out += item.is_none() ? "null" : item.is_undefined() ? "undefined" : to_output(item);
+      }
+      return out;
+    }
+    case Value::Kind::Object:
+    case Value::Kind::Namespace: return "[object Map]";
+    default: return to_output(v);
+  }
+}
+
 std::string to_json(const Value& v, const JsonOptions& options, bool undefined_as_null) {
   std::string out;
   write_json(out, v, options, 0, undefined_as_null);

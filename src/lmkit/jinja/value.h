@@ -107,6 +107,11 @@ struct JsonOptions {
 // The `tojson` filter. Undefined values become null when `undefined_as_null`, else "undefined".
 std::string to_json(const Value& v, const JsonOptions& options, bool undefined_as_null = true);
 
+// A value as string concatenation (`+` with a string, `~`) converts it in @huggingface/jinja:
+// JavaScript's String() of the underlying value, so 2.0 gives "2", [1, "a"] gives "1,a" and
+// a dict "[object Map]". Python's Jinja2 raises for most of these; the oracle is followed.
+std::string concat_string(const Value& v);
+
 // Number formatting of JavaScript's Number#toString (shortest round-trip digits).
 std::string format_number(double d);
 
