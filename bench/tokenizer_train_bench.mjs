@@ -79,15 +79,16 @@ function buildCorpus() {
   const zh = chineseRecords(), en = englishRecords();
   console.log(`sources: ${zh.length} Chinese records, ${en.length} English records`);
   const jl = [], tl = [];
-  let bytes = 0, i = 0, j = 0;
-  // About 40% of the bytes Chinese; deterministic interleaving.
-  while (bytes < targetBytes && (i < zh.length || j < en.length)) {
-    const takeZh = i < zh.length && (j >= en.length || (i * 7) % 10 < 4 || zh.length - i > en.length - j);
+  let zhBytes = 0, enBytes = 0, i = 0, j = 0;
+  // About a third of the bytes Chinese, the rest English, deterministically interleaved.
+  while (zhBytes + enBytes < targetBytes && (i < zh.length || j < en.length)) {
+    const takeZh = i < zh.length && (j >= en.length || zhBytes < 0.35 * (zhBytes + enBytes));
     const text = takeZh ? zh[i++] : en[j++];
     jl.push(JSON.stringify({ text }));
     tl.push(text);
-    bytes += Buffer.byteLength(text);
+    if (takeZh) zhBytes += Buffer.byteLength(text); else enBytes += Buffer.byteLength(text);
   }
+  console.log(`corpus: ${(zhBytes / 1e6).toFixed(1)} MB Chinese, ${(enBytes / 1e6).toFixed(1)} MB English`);
   fs.writeFileSync(jsonl, jl.join('\n') + '\n');
   fs.writeFileSync(txt, tl.join('\n') + '\n');
   return { jsonl, txt };

@@ -188,10 +188,13 @@ class Trainer {
     touched_.clear();
     for (int t = 0; t < used; ++t) {
       PairDeltaMap& map = deltas_[t];
-      map.for_each([&](const PairDeltaMap::Slot& slot) {
+      constexpr size_t kAhead = 8;  // global table lookups miss the cache: fetch ahead
+      for (size_t k = 0; k < map.size(); ++k) {
+        if (k + kAhead < map.size()) pairs_.prefetch(map[k + kAhead].key);
+        const PairDeltaMap::Slot& slot = map[k];
         PairTable::Entry& e = pairs_.at(slot.key);
         e.count += slot.delta;
-        if (slot.list == PairDeltaMap::kNoList) return;
+        if (slot.list == PairDeltaMap::kNoList) continue;
         if (e.stamp != stamp_) {
           e.stamp = stamp_;
           e.aux = lists_.acquire();
@@ -201,9 +204,11 @@ class Trainer {
         auto& dst = lists_[e.aux];
         if (dst.empty()) dst.swap(src);  // the common case: no copy
         else dst.insert(dst.end(), src.begin(), src.end());
-      });
+      }
     }
-    for (PairKey key : touched_) {
+    for (size_t k = 0; k < touched_.size(); ++k) {
+      if (k + 8 < touched_.size()) pairs_.prefetch(touched_[k + 8]);
+      const PairKey key = touched_[k];
       const PairTable::Entry* e = pairs_.find(key);
       if (e->count > 0) push({static_cast<uint64_t>(e->count), key, e->aux});
       else lists_.release(e->aux);

@@ -35,10 +35,9 @@ class PairDeltaMap {
     if (l.empty() || l.back() != word) l.push_back(word);
   }
 
-  template <class F>
-  void for_each(F&& fn) const {
-    for (uint32_t i : used_) fn(slots_[i]);
-  }
+  // The touched pairs, in the order they were first touched.
+  size_t size() const { return used_.size(); }
+  const Slot& operator[](size_t k) const { return slots_[used_[k]]; }
   const std::vector<uint32_t>& list(uint32_t i) const { return lists_[i]; }
   std::vector<uint32_t>& list(uint32_t i) { return lists_[i]; }
 

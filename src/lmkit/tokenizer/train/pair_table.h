@@ -60,6 +60,11 @@ class PairTable {
 
   size_t size() const { return used_; }
 
+  // Starts loading the slot where key's probe begins (the usual place of its entry).
+  void prefetch(PairKey key) const {
+    __builtin_prefetch(&entries_[slot_of(key) & (entries_.size() - 1)]);
+  }
+
   template <class F>
   void for_each(F&& fn) {
     for (Entry& e : entries_)
