@@ -12,8 +12,10 @@
 
 namespace lmkit::testing {
 
-TEST(OracleSnippets, EveryLineRendersAsTheOracle) {
-  std::string text = read_file_maybe_gz(std::string(LMKIT_SOURCE_DIR) + "/tests/jinja/data/snippets.jsonl");
+namespace {
+
+void check_snippets(const std::string& file, int minimum) {
+  std::string text = read_file_maybe_gz(std::string(LMKIT_SOURCE_DIR) + "/tests/jinja/data/" + file);
   std::istringstream in(text);
   std::string line;
   int checked = 0;
@@ -35,7 +37,14 @@ TEST(OracleSnippets, EveryLineRendersAsTheOracle) {
       else ADD_FAILURE() << source << "\nfailed: " << e.what();
     }
   }
-  EXPECT_GT(checked, 40);
+  EXPECT_GE(checked, minimum) << file;
 }
+
+}  // namespace
+
+TEST(OracleSnippets, EveryLineRendersAsTheOracle) { check_snippets("snippets.jsonl", 40); }
+
+// Random combinations of expressions, filters, tests and statements (generate_random_snippets.cjs).
+TEST(OracleSnippets, RandomCombinationsRenderAsTheOracle) { check_snippets("random_snippets.jsonl", 500); }
 
 }  // namespace lmkit::testing

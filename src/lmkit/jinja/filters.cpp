@@ -337,7 +337,8 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& operan
     for (size_t k = 0; k < items.size(); ++k) {
       if (k && sep) out += sep->string;
       const Value& item = attribute && attribute->is_string() ? attribute_path(items[k], attribute->string) : items[k];
-      out += to_output(item);
+      // As Array#join in the reference renderer: none/undefined are empty, lists "1,2".
+      if (!item.is_none() && !item.is_undefined()) out += concat_string(item);
       in.check_string(out.size());
     }
     return Value::from_string(std::move(out));

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -117,12 +119,62 @@ void write_json(std::string& out, const Value& v, const JsonOptions& o, int dept
   }
 }
 
+// JavaScript's ToNumber for strings: surrounding whitespace ignored, "" is 0, decimal or
+// 0x/0o/0b literals and Infinity; anything else is NaN.
+double js_string_to_number(const std::string& raw) {
+  std::string s = text::trim(raw);
+  if (s.empty()) return 0;
+  auto all_digits = [](std::string_view body, int base) {
+    if (body.empty()) return false;
+    for (char c : body) {
+      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+              : std::isxdigit(static_cast<unsigned char>(c)) ? 10 + (std::tolower(static_cast<unsigned char>(c)) - 'a')
+                                                            : 99;
+      if (d >= base) return false;
+    }
+    return true;
+  };
+  if (s.size() > 2 && s[0] == '0' && std::strchr("xXoObB", s[1])) {
+    int base = (s[1] == 'x' || s[1] == 'X') ? 16 : (s[1] == 'o' || s[1] == 'O') ? 8 : 2;
+    std::string_view body = std::string_view(s).substr(2);
+    if (!all_digits(body, base)) return std::nan("");
+    double v = 0;
+    for (char c : body)
+      v = v * base + (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : 10 + (std::tolower(static_cast<unsigned char>(c)) - 'a'));
+    return v;
+  }
+  size_t i = 0;
+  bool negative = false;
+  if (s[i] == '+' || s[i] == '-') negative = s[i++] == '-';
+  if (s.compare(i, std::string::npos, "Infinity") == 0) return negative ? -INFINITY : INFINITY;
+  size_t start = i, digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return std::nan("");
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    size_t e = i + 1;
+    if (e < s.size() && (s[e] == '+' || s[e] == '-')) ++e;
+    size_t exp_digits = 0;
+    while (e < s.size() && std::isdigit(static_cast<unsigned char>(s[e]))) ++e, ++exp_digits;
+    if (exp_digits == 0) return std::nan("");
+    i = e;
+  }
+  if (i != s.size()) return std::nan("");
+  double v = std::strtod(s.c_str() + start, nullptr);
+  return negative ? -v : v;
+}
+
 bool equals_at(const Value& a, const Value& b, int depth) {
   check_depth(depth);
   using K = Value::Kind;
   bool a_nothing = a.kind == K::None || a.kind == K::Undefined;
   bool b_nothing = b.kind == K::None || b.kind == K::Undefined;
   if (a_nothing || b_nothing) return a_nothing && b_nothing;
+  // Scalars of different kinds compare as JavaScript's == does in the reference renderer:
+  // booleans and numeric strings meet numbers ("" == false, "1" == 1).
   auto numeric = [](const Value& v, double& out) {
     if (v.kind == K::Int) out = static_cast<double>(v.integer);
     else if (v.kind == K::Float) out = v.number;
@@ -135,6 +187,8 @@ bool equals_at(const Value& a, const Value& b, int depth) {
     if (a.kind == K::Int && b.kind == K::Int) return a.integer == b.integer;
     return x == y;
   }
+  if (a.kind == K::String && numeric(b, y)) return js_string_to_number(a.string) == y;
+  if (b.kind == K::String && numeric(a, x)) return js_string_to_number(b.string) == x;
   if (a.kind != b.kind) {
     if (a.is_mapping() && b.is_mapping()) return a.object == b.object;
     return false;
