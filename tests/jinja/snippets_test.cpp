@@ -12,8 +12,6 @@
 
 namespace lmkit::testing {
 
-namespace {
-
 void check_snippets(const std::string& file, int minimum) {
   std::string text = read_file_maybe_gz(std::string(LMKIT_SOURCE_DIR) + "/tests/jinja/data/" + file);
   std::istringstream in(text);
@@ -40,11 +38,16 @@ void check_snippets(const std::string& file, int minimum) {
   EXPECT_GE(checked, minimum) << file;
 }
 
-}  // namespace
-
 TEST(OracleSnippets, EveryLineRendersAsTheOracle) { check_snippets("snippets.jsonl", 40); }
 
 // Random combinations of expressions, filters, tests and statements (generate_random_snippets.cjs).
 TEST(OracleSnippets, RandomCombinationsRenderAsTheOracle) { check_snippets("random_snippets.jsonl", 500); }
+
+}  // namespace lmkit::testing
+
+namespace lmkit::testing {
+
+// Whitespace control, trim_blocks and lstrip_blocks in random nestings (generate_whitespace_snippets.cjs).
+TEST(OracleSnippets, RandomWhitespaceRendersAsTheOracle) { check_snippets("whitespace_snippets.jsonl", 300); }
 
 }  // namespace lmkit::testing
