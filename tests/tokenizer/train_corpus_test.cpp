@@ -84,6 +84,27 @@ TEST(TrainCorpus, BadJsonLinesAreCountedAndReportedNotFatal) {
   EXPECT_EQ(m["good"], 2u);
 }
 
+TEST(TrainCorpus, TextLineWithInvalidUtf8IsSkippedAndReported) {
+  CorpusOptions o;
+  o.files = {write_temp("bad.txt", "good\nbad \xff byte\noverlong \xc0\xaf\nsurrogate \xed\xa0\x80\nok\n")};
+  CorpusStats stats;
+  auto m = as_map(count_corpus_words(o, byte_level_pre_tokenizer(), stats));
+  EXPECT_EQ(stats.sequences, 2u);
+  EXPECT_EQ(stats.skipped_lines, 3u);
+  ASSERT_EQ(stats.skipped_examples.size(), 3u);
+  EXPECT_EQ(stats.skipped_examples[0], o.files[0] + ":2: not valid UTF-8");
+  EXPECT_EQ(m, (std::map<std::string, uint64_t>{{"good", 1}, {"ok", 1}, {"\n", 2}}));
+}
+
+TEST(TrainCorpus, JsonStringWithLoneSurrogateIsSkipped) {
+  CorpusOptions o;
+  o.files = {write_temp("sur.jsonl", "{\"text\": \"a\\ud800b\"}\n{\"text\": \"\\ud83d\\ude00\"}\n")};
+  CorpusStats stats;
+  auto m = as_map(count_corpus_words(o, byte_level_pre_tokenizer(), stats));
+  EXPECT_EQ(stats.skipped_lines, 1u);
+  EXPECT_EQ(m, (std::map<std::string, uint64_t>{{"\xf0\x9f\x98\x80", 1}}));  // the pair is one emoji
+}
+
 TEST(TrainCorpus, OtherFieldName) {
   CorpusOptions o;
   o.field = "body";

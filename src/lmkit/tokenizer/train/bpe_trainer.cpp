@@ -12,6 +12,7 @@
 #include "lmkit/base/thread_pool.h"
 #include "lmkit/tokenizer/train/pair_delta_map.h"
 #include "lmkit/tokenizer/train/pair_table.h"
+#include "lmkit/tokenizer/train/utf8_check.h"
 #include "lmkit/tokenizer/train/word_counts.h"
 
 namespace lmkit::bpe_train {
@@ -333,24 +334,6 @@ class Trainer {
   std::vector<PairKey> touched_;
   uint32_t stamp_ = 0;
 };
-
-bool is_valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n;
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 
 #include "lmkit/base/error.h"
 #include "lmkit/base/thread_pool.h"
+#include "lmkit/tokenizer/train/utf8_check.h"
 
 namespace lmkit::bpe_train {
 namespace {
@@ -134,9 +135,12 @@ class Worker {
             shared_.skip(b.file, line_no, std::move(why));
           }
         }
-      } else {
+      } else if (is_valid_utf8(line)) {
         words += add_words(line);
         ++sequences;
+      } else {
+        // Hugging Face's file reader stops on such a line; skipping it keeps the rest usable.
+        shared_.skip(b.file, line_no, "not valid UTF-8");
       }
       ++line_no;
     }

@@ -31,15 +31,16 @@ struct CorpusStats {
   uint64_t bytes_read = 0;
   uint64_t sequences = 0;    // records (JSONL) or lines (text) trained on
   uint64_t words = 0;        // pre-tokenized words counted
-  uint64_t skipped_lines = 0;  // JSONL lines that are not JSON objects or lack the field
+  // JSONL lines that are not JSON objects with a string field; text lines not valid UTF-8.
+  uint64_t skipped_lines = 0;
   // "FILE:LINE: why" for the first few skipped lines, in file order.
   std::vector<std::string> skipped_examples;
 };
 
 using CountProgress = std::function<void(const CorpusStats&)>;
 
-// Throws lmkit::Error for an unreadable file. Bad JSONL lines are counted in stats, not fatal;
-// blank lines are ignored.
+// Throws lmkit::Error for an unreadable file. Bad lines are counted in stats, not fatal;
+// blank JSONL lines are ignored.
 WordCounts count_corpus_words(const CorpusOptions& options, const PreTokenizeFn& pre_tokenize,
                               CorpusStats& stats, const CountProgress& progress = {});
 
