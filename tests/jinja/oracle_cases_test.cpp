@@ -31,3 +31,14 @@ TEST(OracleChatTemplateCases, Gemma3More) { check_template_cases(local_data("gem
 TEST(OracleChatTemplateCases, Llama3More) { check_template_cases(local_data("llama3_more")); }
 
 }  // namespace lmkit::testing
+
+// More real templates (llama.cpp models/templates), on the conversations the oracle renders.
+namespace lmkit::testing {
+
+TEST(OracleChatTemplateCases, DeepseekR1DistillQwen) { check_template_cases(local_data("deepseek_r1_distill_qwen")); }
+TEST(OracleChatTemplateCases, Phi35Mini) { check_template_cases(local_data("phi3_5_mini")); }
+TEST(OracleChatTemplateCases, CommandR7bToolUse) { check_template_cases(local_data("command_r7b_tool_use")); }
+TEST(OracleChatTemplateCases, FunctionaryV32) { check_template_cases(local_data("functionary_v3_2")); }
+TEST(OracleChatTemplateCases, Llama33) { check_template_cases(local_data("llama3_3")); }
+
+}  // namespace lmkit::testing
