@@ -142,6 +142,25 @@ TEST(BpeTrainerRules, RepeatedSymbolsMergeLeftToRight) {
   EXPECT_EQ(texts(m), (std::vector<std::string>{"a", "aa", "aaaa"}));
 }
 
+TEST(BpeTrainerRules, MergeSpellingAnExistingTokenReusesItsId) {
+  // Hugging Face keeps one string-to-id map: a merge whose string is already a token (here
+  // the special token "ab") gets that id and the vocabulary does not grow.
+  WordCounts w;
+  w.add("abc", 3);
+  BpeTrainerOptions options;
+  options.full_byte_alphabet = false;
+  options.special_tokens = {"ab"};
+  TrainedBpe m = train_bpe(w, options);
+  EXPECT_EQ(texts(m), (std::vector<std::string>{"ab", "a", "b", "c", "abc"}));
+  ASSERT_EQ(m.merges.size(), 2u);
+  EXPECT_EQ(m.merges[0].left, 1);  // (a, b) ties with (b, c) at 3 and is the smaller pair
+  EXPECT_EQ(m.merges[0].right, 2);
+  EXPECT_EQ(m.merges[0].result, 0);
+  EXPECT_EQ(m.merges[1].left, 0);
+  EXPECT_EQ(m.merges[1].right, 3);
+  EXPECT_EQ(m.merges[1].result, 4);
+}
+
 TEST(TokenizerConfig, UnknownEosTokenIsAnError) {
   BpeTrainerOptions options;
   options.full_byte_alphabet = false;
