@@ -1,0 +1,185 @@
+#include "lmkit/engine/generator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "lmkit/base/error.h"
+#include "lmkit/engine/stop_strings.h"
+#include "lmkit/models/model.h"
+#include "lmkit/tokenizer/tokenizer.h"
+
+namespace lmkit::engine {
+
+namespace {
+
+// Prompt tokens per forward pass: bounds the activation scratch the model grows to.
+constexpr int64_t kPrefillChunk = 512;
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+const char* finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::EndOfSequence:
+    case FinishReason::StopString: return "stop";
+    case FinishReason::MaxTokens:
+    case FinishReason::ContextFull: return "length";
+    case FinishReason::Cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+double GenerationTimings::prefill_tokens_per_s() const {
+  return prefill_ms > 0 ? static_cast<double>(prefill_tokens) * 1000.0 / prefill_ms : 0.0;
+}
+
+double GenerationTimings::decode_tokens_per_s() const {
+  return decode_ms > 0 ? static_cast<double>(decode_tokens) * 1000.0 / decode_ms : 0.0;
+}
+
+void Sequence::clear() {
+  tokens_.clear();
+  blocks_.clear();
+}
+
+Generator::Generator(CausalLM& model, const Tokenizer* tokenizer, ThreadPool& pool,
+                     int64_t context_size, int64_t n_sequences, int64_t block_size)
+    : model_(model),
+      tokenizer_(tokenizer),
+      pool_(pool),
+      context_size_(context_size),
+      vocab_size_(model.config().vocab_size),
+      allocator_(std::max<int64_t>(1, n_sequences) * ((context_size + block_size - 1) / block_size)) {
+  if (context_size <= 0)
+    throw_error("context size must be positive, got " + std::to_string(context_size));
+  cache_ = std::make_unique<KvCache>(model.config(), allocator_.n_blocks(), block_size);
+  logits_.resize(static_cast<size_t>(vocab_size_));
+  work_.resize(static_cast<size_t>(vocab_size_));
+}
+
+Generator::~Generator() = default;
+
+Sequence Generator::new_sequence() { return Sequence(BlockTable(allocator_, cache_->block_size())); }
+
+void Generator::feed(Sequence& seq, std::span<const int32_t> tokens) {
+  size_t done = 0;
+  while (done < tokens.size()) {
+    const auto n = std::min<int64_t>(kPrefillChunk, static_cast<int64_t>(tokens.size() - done));
+    const int64_t start = seq.length();
+    if (!seq.blocks_.reserve(start + n))
+      throw_error("KV cache full: no free blocks for " + std::to_string(start + n) +
+                  " positions (" + std::to_string(allocator_.n_free()) + " of " +
+                  std::to_string(allocator_.n_blocks()) + " blocks free)");
+    SequenceStep step;
+    step.tokens = tokens.data() + done;
+    step.n_tokens = n;
+    step.start_pos = start;
+    step.block_table = seq.blocks_.blocks().data();
+    step.n_table_blocks = static_cast<int64_t>(seq.blocks_.blocks().size());
+    step.all_logits = false;
+    model_.forward(std::span<const SequenceStep>(&step, 1), *cache_, logits_.data(), pool_);
+    seq.tokens_.insert(seq.tokens_.end(), step.tokens, step.tokens + n);
+    done += static_cast<size_t>(n);
+  }
+}
+
+GenerateResult Generator::generate(Sequence& seq, std::span<const int32_t> prompt,
+                                   const GenerateOptions& options, const StreamCallback& on_text) {
+  validate(options.sampling);
+  if (prompt.empty()) throw_error("the prompt is empty: at least one token is needed");
+  if (static_cast<int64_t>(prompt.size()) > context_size_)
+    throw_error("the prompt has " + std::to_string(prompt.size()) +
+                " tokens but the context holds only " + std::to_string(context_size_) +
+                " (shorten the prompt or raise the context size)");
+  for (size_t i = 0; i < prompt.size(); ++i)
+    if (prompt[i] < 0 || prompt[i] >= vocab_size_)
+      throw_error("prompt token " + std::to_string(i) + " is id " + std::to_string(prompt[i]) +
+                  ", outside the vocabulary [0, " + std::to_string(vocab_size_) + ")");
+  if (!options.stop.empty() && !tokenizer_)
+    throw_error("stop strings need a tokenizer to decode the output, and this model has none");
+  if (options.logprobs < 0)
+    throw_error("logprobs must be >= 0, got " + std::to_string(options.logprobs));
+
+  GenerateResult result;
+  result.prompt_tokens = static_cast<int64_t>(prompt.size());
+
+  // Reuse the cached prefix, but always recompute at least the last prompt token: its logits
+  // are what the first sampled token comes from.
+  const auto& cached = seq.tokens_;
+  size_t common = 0;
+  while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common])
+    ++common;
+  common = std::min(common, prompt.size() - 1);
+  seq.tokens_.resize(common);
+  seq.blocks_.truncate(static_cast<int64_t>(common));
+  result.cached_prompt_tokens = static_cast<int64_t>(common);
+
+  auto t_prefill = Clock::now();
+  feed(seq, prompt.subspan(common));
+  result.timings.prefill_ms = ms_since(t_prefill);
+  result.timings.prefill_tokens = static_cast<int64_t>(prompt.size() - common);
+
+  TokenHistory history;
+  history.add_prompt(prompt);
+  Rng rng(options.sampling.seed);
+  std::optional<StreamDecoder> decoder;
+  if (tokenizer_) decoder.emplace(*tokenizer_, options.skip_special_tokens);
+  StopStringMatcher stopper(options.stop);
+  bool cancelled = false;
+  auto emit = [&](const std::string& piece) {
+    if (piece.empty() || cancelled) return;
+    result.text += piece;
+    if (on_text && !on_text(piece)) cancelled = true;
+  };
+
+  auto t_decode = Clock::now();
+  std::optional<FinishReason> finish;
+  if (options.max_tokens == 0) finish = FinishReason::MaxTokens;
+  while (!finish) {
+    std::copy(logits_.begin(), logits_.end(), work_.begin());
+    apply_penalties(work_, options.sampling, history);
+    const int32_t token = sample_token(work_, options.sampling, rng);
+    if (!options.ignore_eos && std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(),
+                                         token) != options.eos_token_ids.end()) {
+      result.eos_token = token;
+      finish = FinishReason::EndOfSequence;
+      break;
+    }
+    if (options.logprobs > 0) result.logprobs.push_back(logprobs_at(logits_, token, options.logprobs));
+    result.ids.push_back(token);
+    history.add_generated(token);
+    if (decoder) {
+      emit(stopper.push(decoder->push(token)));
+      if (stopper.stopped()) finish = FinishReason::StopString;
+      else if (cancelled) finish = FinishReason::Cancelled;
+      if (finish) break;
+    }
+    if (options.max_tokens > 0 && static_cast<int64_t>(result.ids.size()) >= options.max_tokens) {
+      finish = FinishReason::MaxTokens;
+    } else if (seq.length() >= context_size_) {
+      finish = FinishReason::ContextFull;
+    } else {
+      const int32_t next[1] = {token};
+      feed(seq, next);
+      ++result.timings.decode_tokens;
+    }
+  }
+  result.timings.decode_ms = ms_since(t_decode);
+
+  if (decoder && *finish != FinishReason::StopString && *finish != FinishReason::Cancelled) {
+    emit(stopper.push(decoder->flush()));
+    if (stopper.stopped()) finish = FinishReason::StopString;
+    emit(stopper.flush());
+  }
+  if (stopper.stopped()) result.stop_string = stopper.matched();
+  result.finish_reason = *finish;
+  return result;
+}
+
+}  // namespace lmkit::engine
