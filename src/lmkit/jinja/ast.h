@@ -49,7 +49,6 @@ struct Expr {
   std::vector<ExprPtr> items;
   std::vector<Arg> args;
   bool negated = false;  // Test: `is not`
-  bool called = false;   // Filter: written with parentheses
 };
 
 struct Param {

@@ -22,7 +22,7 @@ bool has_test(const std::string& name) {
       "integer", "float",     "mapping", "sequence", "iterable", "callable", "odd",   "even",
       "divisibleby", "equalto", "eq",    "==",       "ne",       "!=",     "lt",     "<",
       "le",      "<=",        "gt",      ">",       "ge",       ">=",     "in",     "lower",
-      "upper",   "sameas",    "filter",  "test",    "escaped"};
+      "upper",   "sameas",    "escaped"};
   return kTests.count(name) > 0;
 }
 
@@ -81,7 +81,6 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
   }
   if (name == "lower") return v.kind == K::String && text::to_lower(v.string) == v.string;
   if (name == "upper") return v.kind == K::String && text::to_upper(v.string) == v.string;
-  if (name == "filter" || name == "test") fail("test '" + name + "' is not supported");
   fail("unknown test '" + name + "'");
 }
 

@@ -213,10 +213,8 @@ bool has_filter(const std::string& name) {
   return kFilters.count(name) > 0;
 }
 
-Value apply_filter(Interpreter& in, const std::string& name, const Value& operand, CallArgs& args, bool called,
-                   Scope& scope) {
+Value apply_filter(Interpreter& in, const std::string& name, const Value& operand, CallArgs& args, Scope& scope) {
   using K = Value::Kind;
-  (void)called;
   if (name == "safe") return operand;
   if (name == "tojson") return tojson(operand, args);
   if (name == "default" || name == "d") {
@@ -428,7 +426,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& operan
     CallArgs rest;
     rest.positional.assign(args.positional.begin() + 1, args.positional.end());
     rest.keyword = args.keyword;
-    for (const auto& item : *operand.array) out.push_back(apply_filter(in, filter, item, rest, true, scope));
+    for (const auto& item : *operand.array) out.push_back(apply_filter(in, filter, item, rest, scope));
     return Value::from_array(std::move(out));
   }
   if (name == "batch") {

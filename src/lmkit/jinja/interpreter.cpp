@@ -388,7 +388,7 @@ Value Interpreter::eval_inner(const Expr& expr, Scope& scope) {
 
 Value Interpreter::eval_filter(const Expr& expr, Value operand, Scope& scope) {
   CallArgs args = eval_args(expr.args, scope);
-  return apply_filter(*this, expr.text, operand, args, expr.called, scope);
+  return apply_filter(*this, expr.text, operand, args, scope);
 }
 
 Value Interpreter::eval_test(const Expr& expr, Scope& scope) {

@@ -84,9 +84,8 @@ class Interpreter {
 };
 
 // Builtins, in their own files.
-// Filters: `operand | name` or `operand | name(args)` (called says which was written).
-Value apply_filter(Interpreter& in, const std::string& name, const Value& operand, CallArgs& args, bool called,
-                   Scope& scope);
+// Filters: `operand | name` or `operand | name(args)`.
+Value apply_filter(Interpreter& in, const std::string& name, const Value& operand, CallArgs& args, Scope& scope);
 // Tests: `operand is name(args)`.
 bool has_filter(const std::string& name);
 bool apply_test(const std::string& name, const Value& operand, const CallArgs& args);

@@ -306,7 +306,6 @@ class Parser {
     f->a = std::move(operand);
     if (is(TokenType::OpenParen)) {
       f->args = parse_args();
-      f->called = true;
     }
     return f;
   }

@@ -5,7 +5,7 @@
 namespace lmkit::jinja::text {
 namespace {
 
-// Decodes the code point at s[i]; returns 0xFFFD-free raw value or -1 when malformed.
+// Decodes the code point at s[i] (its byte length in `len`); -1 when the bytes are malformed.
 int32_t decode(std::string_view s, size_t i, size_t& len) {
   unsigned char c = static_cast<unsigned char>(s[i]);
   len = sequence_length(c);
