@@ -6,6 +6,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
+#include <vector>
 
 #include "lmkit/base/error.h"
 #include "lmkit/jinja/chat_template.h"
@@ -108,6 +110,27 @@ TEST(ChatTemplateInterface, ParsedOnceRenderedManyTimes) {
   }
   ChatTemplate moved = std::move(t);
   EXPECT_EQ(moved.render(nlohmann::json{{"messages", nlohmann::json::array()}}), "");
+}
+
+TEST(ChatTemplateInterface, ConcurrentRendersOfOneTemplateAgree) {
+  // The server renders one model's template from many request threads at once.
+  ChatTemplate t("{% set ns = namespace(n=0) %}{% macro item(m) %}<{{ m.role }}>{{ m.content | trim }}{% endmacro %}"
+                 "{% for m in messages %}{% set ns.n = ns.n + 1 %}{{ item(m) }}{% endfor %}#{{ ns.n }}");
+  std::vector<std::string> results(8);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 8; ++k) {
+    threads.emplace_back([&, k] {
+      nlohmann::json ctx = {{"messages", nlohmann::json::array()}};
+      for (int i = 0; i <= k; ++i) ctx["messages"].push_back({{"role", "user"}, {"content", " m" + std::to_string(i) + " "}});
+      for (int r = 0; r < 200; ++r) results[static_cast<size_t>(k)] = t.render(ctx);
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int k = 0; k < 8; ++k) {
+    std::string expected;
+    for (int i = 0; i <= k; ++i) expected += "<user>m" + std::to_string(i);
+    EXPECT_EQ(results[static_cast<size_t>(k)], expected + "#" + std::to_string(k + 1));
+  }
 }
 
 TEST(ChatTemplateInterface, WholeJsonNumbersAreIntegers) {
