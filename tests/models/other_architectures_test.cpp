@@ -124,5 +124,29 @@ TEST(OtherArchitectures, InternLM2PackedWqkv) {
   expect_llama_tiny_logits(dir);
 }
 
+// Sharded checkpoints: llama-tiny split over two files with model.safetensors.index.json.
+TEST(OtherArchitectures, ShardedLlamaDirectory) {
+  SafetensorsFile src(data_path("models/llama-tiny/model.safetensors"));
+  const std::string dir = temp_dir() + "/llama-tiny-sharded";
+  fs::create_directories(dir);
+  std::vector<TensorToWrite> shards[2];
+  nlohmann::json weight_map = nlohmann::json::object();
+  size_t total = 0;
+  for (const TensorView& t : src.tensors()) {
+    // Layer 1 and the head in the second shard, the rest in the first.
+    const int s = t.name.find("layers.1.") != std::string::npos || t.name == "lm_head.weight";
+    shards[s].push_back({t.name, t.dtype, t.shape, t.data, t.nbytes});
+    const std::string file = "model-0000" + std::to_string(s + 1) + "-of-00002.safetensors";
+    weight_map[t.name] = file;
+    total += t.nbytes;
+  }
+  for (int s = 0; s < 2; ++s)
+    write_safetensors(dir + "/model-0000" + std::to_string(s + 1) + "-of-00002.safetensors", shards[s]);
+  write_text(dir + "/model.safetensors.index.json",
+             nlohmann::json{{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}}.dump());
+  write_text(dir + "/config.json", llama_tiny_config().dump(2));
+  expect_llama_tiny_logits(dir);
+}
+
 }  // namespace
 }  // namespace lmkit::testing

@@ -6,7 +6,7 @@
 
 #include "lmkit/base/error.h"
 #include "lmkit/formats/gguf.h"
-#include "lmkit/formats/safetensors.h"
+#include "lmkit/formats/hf_weights.h"
 #include "lmkit/models/decoder.h"
 #include "lmkit/models/model.h"
 
@@ -31,18 +31,14 @@ std::unique_ptr<CausalLM> load_causal_lm_from_hf_dir(const std::string& dir) {
   if (!fs::exists(config_path)) throw_error(dir + ": no config.json (not a Hugging Face model directory)");
   ModelConfig config = parse_hf_config(read_text(config_path), config_path.string());
 
-  const fs::path single = root / "model.safetensors";
-  if (!fs::exists(single)) {
-    if (fs::exists(root / "model.safetensors.index.json"))
-      throw_error(dir + ": sharded checkpoints (model.safetensors.index.json) are not supported yet");
-    throw_error(dir + ": no model.safetensors");
-  }
-  auto file = std::make_shared<SafetensorsFile>(single.string());
-  models::TensorFinder find = [&file](const std::string& name) { return file->find(name); };
+  // Single file or shards (model.safetensors.index.json); all stay mapped with the model.
+  auto set = std::make_shared<WeightSet>(dir);
+  const std::string source = set->files().size() == 1 ? set->files().front() : set->path();
+  models::TensorFinder find = [&set](const std::string& name) { return set->find(name); };
   const auto naming = config.arch == Architecture::InternLM2 ? models::WeightNaming::InternLM2
                                                              : models::WeightNaming::HuggingFace;
-  models::DecoderWeights weights = models::bind_weights(config, naming, find, single.string());
-  weights.owners.push_back(file);
+  models::DecoderWeights weights = models::bind_weights(config, naming, find, source);
+  weights.owners.push_back(set);
   return models::make_decoder(std::move(config), std::move(weights));
 }
 
