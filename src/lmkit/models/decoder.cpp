@@ -203,10 +203,12 @@ void DecoderLM::attend(int64_t layer, std::span<const SequenceStep> steps, const
   const int64_t items = T * cfg_.n_kv_heads;
   // A single item runs inline: waking the pool costs more than it saves.
   const int n_parts = items == 1 ? 1 : pool.size();
+  // Items are dealt out round-robin rather than in contiguous ranges: in a prefill, later
+  // tokens attend over longer contexts, so contiguous ranges would leave one thread with most
+  // of the work.
   auto work = [&](int part) {
-    const int64_t begin = items * part / n_parts, end = items * (part + 1) / n_parts;
     float* scores = s_.attn_scores[static_cast<size_t>(part)].data();
-    for (int64_t it = begin; it < end; ++it) {
+    for (int64_t it = part; it < items; it += n_parts) {
       const int64_t r = it / cfg_.n_kv_heads, h = it % cfg_.n_kv_heads;
       const SequenceStep& s = steps[static_cast<size_t>(s_.row_step[static_cast<size_t>(r)])];
       const int64_t n_ctx = s_.row_pos[static_cast<size_t>(r)] + 1;
