@@ -1,8 +1,6 @@
 // `lmkit tokenizer train`: a byte-level BPE trained on JSONL or text corpora, with the same
 // vocabulary and merges as Hugging Face's BpeTrainer, saved as tokenizer.json, vocab.json,
 // merges.txt and tokenizer_config.json.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "lmkit/base/error.h"
+#include "lmkit/base/progress.h"
 #include "lmkit/cli/tokenizer_commands.h"
 #include "lmkit/tokenizer/train/tokenizer_files.h"
 #include "lmkit/tokenizer/train/train_from_corpus.h"
@@ -22,6 +21,7 @@ namespace {
 
 using namespace lmkit::bpe_train;
 using Clock = std::chrono::steady_clock;
+using lmkit::ProgressBar;
 
 struct TrainOptions {
   std::vector<std::string> corpus;
@@ -72,56 +72,34 @@ std::string human_count(double n) {
   return buf;
 }
 
-// One redrawn line on a terminal; nothing when stderr is not one (logs stay clean).
-class ProgressLine {
+// Two bars, one per phase: bytes read (with words counted in the label), then merges.
+// lmkit::ProgressBar redraws in place on a terminal and prints only each final line otherwise.
+class TrainingBars {
  public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  explicit TrainingBars(bool enabled) : enabled_(enabled) {}
 
   void update(const TrainingProgress& p) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    if (p.phase != phase_) {
-      phase_ = p.phase;
-      phase_start_ = now;
-    } else if (now - last_draw_ < std::chrono::milliseconds(100)) {
-      return;
-    }
-    last_draw_ = now;
-    double elapsed = std::chrono::duration<double>(now - phase_start_).count();
-    const CorpusStats& c = *p.corpus;
-    double fraction;
-    std::string text;
     if (p.phase == TrainingProgress::Phase::CountingWords) {
-      fraction = c.total_bytes ? double(c.bytes_read) / double(c.total_bytes) : 0;
-      text = "counting words  " + human_bytes(double(c.bytes_read)) + " / " +
-             human_bytes(double(c.total_bytes)) + "  " + human_count(double(c.words)) + " words";
+      if (!counting_)
+        counting_ = std::make_unique<ProgressBar>("counting words", p.corpus->total_bytes, enabled_);
+      counting_->set_label("counting words (" + human_count(double(p.corpus->words)) + " words)");
+      counting_->set(p.corpus->bytes_read);
     } else {
-      fraction = p.merges_target ? double(p.merges_done) / double(p.merges_target) : 0;
-      text = "merging  " + std::to_string(p.merges_done) + " / " + std::to_string(p.merges_target) +
-             " merges";
+      if (counting_) counting_->finish();
+      if (!merging_)
+        merging_ = std::make_unique<ProgressBar>("merges", p.merges_target, enabled_, false);
+      merging_->set(p.merges_done);
     }
-    std::string eta = "--";
-    if (fraction > 0.01 && elapsed > 0.2) eta = std::to_string(int(elapsed / fraction - elapsed + 0.5)) + "s";
-    const int width = 24;
-    int filled = int(fraction * width + 0.5);
-    if (filled > width) filled = width;
-    std::fprintf(stderr, "\r[%s%s] %3d%%  %s  ETA %s\x1b[K", std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), int(fraction * 100 + 0.5), text.c_str(),
-                 eta.c_str());
-    std::fflush(stderr);
-    drawn_ = true;
   }
 
   void finish() {
-    if (drawn_) std::fprintf(stderr, "\r\x1b[K");
-    drawn_ = false;
+    if (counting_) counting_->finish();
+    if (merging_) merging_->finish();
   }
 
  private:
   bool enabled_;
-  bool drawn_ = false;
-  std::optional<TrainingProgress::Phase> phase_;
-  Clock::time_point phase_start_ = Clock::now(), last_draw_{};
+  std::unique_ptr<ProgressBar> counting_, merging_;
 };
 
 int run_train(const TrainOptions& o) {
@@ -147,7 +125,7 @@ int run_train(const TrainOptions& o) {
 
   auto start = Clock::now();
   CorpusStats stats;
-  ProgressLine bar(!o.quiet);
+  TrainingBars bar(!o.quiet);
   TrainedBpe model;
   try {
     model = train_bpe_on_corpus(corpus, trainer, stats,

@@ -77,8 +77,11 @@ constexpr size_t kParallelWords = 4096;
 
 class Trainer {
  public:
-  Trainer(const WordCounts& words, const BpeTrainerOptions& options, const MergeProgress& progress)
+  // words is released (if owned) as soon as it has been turned into symbol sequences.
+  Trainer(const WordCounts& words, WordCounts* owned, const BpeTrainerOptions& options,
+          const MergeProgress& progress)
       : words_(words),
+        owned_words_(owned),
         options_(options),
         progress_(progress),
         pool_(options.threads),
@@ -95,6 +98,7 @@ class Trainer {
                   "-symbol byte alphabet (" + std::to_string(result_.tokens.size()) + ")");
     auto t0 = std::chrono::steady_clock::now();
     split_words_into_bytes();
+    if (owned_words_) *owned_words_ = WordCounts();  // lower the peak: the table has it all
     count_initial_pairs();
     auto t1 = std::chrono::steady_clock::now();
     merge_until_done();
@@ -318,6 +322,7 @@ class Trainer {
   }
 
   const WordCounts& words_;
+  WordCounts* owned_words_;
   const BpeTrainerOptions& options_;
   const MergeProgress& progress_;
 
@@ -356,7 +361,12 @@ void validate_bpe_trainer_options(const BpeTrainerOptions& options) {
 
 TrainedBpe train_bpe(const WordCounts& words, const BpeTrainerOptions& options,
                      const MergeProgress& progress) {
-  return Trainer(words, options, progress).run();
+  return Trainer(words, nullptr, options, progress).run();
+}
+
+TrainedBpe train_bpe(WordCounts&& words, const BpeTrainerOptions& options,
+                     const MergeProgress& progress) {
+  return Trainer(words, &words, options, progress).run();
 }
 
 }  // namespace lmkit::bpe_train

@@ -58,5 +58,8 @@ using MergeProgress = std::function<void(size_t done, size_t target)>;
 // special tokens plus the alphabet, or no words at all.
 TrainedBpe train_bpe(const WordCounts& words, const BpeTrainerOptions& options,
                      const MergeProgress& progress = {});
+// The same, freeing the word counts once the trainer holds the words (a lower peak).
+TrainedBpe train_bpe(WordCounts&& words, const BpeTrainerOptions& options,
+                     const MergeProgress& progress = {});
 
 }  // namespace lmkit::bpe_train

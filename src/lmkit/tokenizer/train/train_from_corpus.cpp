@@ -1,6 +1,7 @@
 #include "lmkit/tokenizer/train/train_from_corpus.h"
 
 #include <chrono>
+#include <utility>
 
 #include "lmkit/base/error.h"
 #include "lmkit/base/log.h"
@@ -38,7 +39,7 @@ TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOpti
       p.merges_target = target;
       progress(p);
     };
-  return train_bpe(words, options, on_merge);
+  return train_bpe(std::move(words), options, on_merge);
 }
 
 }  // namespace lmkit::bpe_train
