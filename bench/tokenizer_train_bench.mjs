@@ -95,12 +95,13 @@ function buildCorpus() {
 }
 
 function timed(cmd, argv, env = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...argv], {
     encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26,
   });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   const last = r.stderr.trim().split('\n').pop().split(' ');
-  return { seconds: Number(last[0]), peakMB: Number(last[1]) / 1024, stdout: r.stdout };
+  return { seconds: Number(last[0]), peakMB: Number(last[1]) / 1024,
+           cpu: Number(last[2]) + Number(last[3]), stdout: r.stdout };
 }
 
 const { txt } = buildCorpus();
@@ -135,9 +136,12 @@ let firstDiff = ma.findIndex((m, k) => m !== mbm[k]);
 const mergesSame = ma.length === mbm.length && firstDiff < 0;
 
 console.log(`threads ${threads}`);
-console.log(`hf tokenizers 0.23.2: ${hf.seconds.toFixed(2)} s, peak ${hf.peakMB.toFixed(0)} MB`);
-console.log(`lmkit:                ${lm.seconds.toFixed(2)} s, peak ${lm.peakMB.toFixed(0)} MB`);
-console.log(`speedup ${(hf.seconds / lm.seconds).toFixed(2)}x, memory ratio ${(lm.peakMB / hf.peakMB).toFixed(2)}`);
+// Wall time is what a user waits; CPU time (user + sys) is steadier on a shared machine.
+console.log(`hf tokenizers 0.23.2: ${hf.seconds.toFixed(2)} s wall, ${hf.cpu.toFixed(2)} s cpu, peak ${hf.peakMB.toFixed(0)} MB`);
+console.log(`lmkit:                ${lm.seconds.toFixed(2)} s wall, ${lm.cpu.toFixed(2)} s cpu, peak ${lm.peakMB.toFixed(0)} MB`);
+console.log(`speedup ${(hf.seconds / lm.seconds).toFixed(2)}x wall, ${(hf.cpu / lm.cpu).toFixed(2)}x cpu; ` +
+  `memory ratio ${(lm.peakMB / hf.peakMB).toFixed(2)}`);
+console.log(`load average during the run: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(`vocab identical: ${vocabSame} (${va.length} tokens); merges identical: ${mergesSame} (${ma.length})` +
   (mergesSame ? '' : `; first difference at merge ${firstDiff}: hf "${ma[firstDiff]}" lmkit "${mbm[firstDiff]}"`));
 if (!vocabSame || !mergesSame) process.exitCode = 1;
