@@ -151,6 +151,12 @@ TEST(Gguf, RoundTripThroughWriter) {
   for (const TensorView& t : src.tensors()) w.add_tensor(t.name, t.dtype, t.shape, t.data, t.nbytes);
   std::string path = temp_dir() + "/roundtrip.gguf";
   w.write(path);
+  {
+    // The streamed file and the in-memory image are the same bytes.
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(file, w.to_bytes());
+  }
 
   GgufFile back(path);
   EXPECT_EQ(back.version(), 3u);

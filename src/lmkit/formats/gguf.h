@@ -85,7 +85,8 @@ class GgufWriter {
   void set_strings(const std::string& key, const std::vector<std::string>& values);
   void set_floats(const std::string& key, const std::vector<float>& values);
   void set_i32s(const std::string& key, const std::vector<int32_t>& values);
-  // shape is outermost-first, like TensorView; data is copied at write time.
+  // shape is outermost-first, like TensorView. The data is copied here, so the caller's
+  // buffer may go away before write(); write() then streams the copies to disk.
   void add_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
                   const void* data, size_t nbytes);
   void write(const std::string& path) const;
@@ -99,6 +100,8 @@ class GgufWriter {
     std::vector<int64_t> shape;
     std::vector<uint8_t> bytes;
   };
+  uint64_t alignment() const;
+  std::vector<uint8_t> header_bytes(uint64_t alignment) const;  // up to the data section
   std::vector<PendingTensor> tensors_;
 };
 

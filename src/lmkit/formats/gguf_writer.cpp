@@ -2,6 +2,7 @@
 // then the tensor data, each tensor at a multiple of general.alignment (32 unless set).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -148,23 +149,26 @@ void GgufWriter::add_tensor(const std::string& name, DType dtype,
   if (expected != nbytes)
     throw_error(fmt::format("{}: {} bytes given but shape x {} needs {}", where, nbytes,
                             dtype_name(dtype), expected));
+  if (nbytes && !data) throw_error(where + ": no data");
   PendingTensor t{name, dtype, shape, {}};
   const auto* p = static_cast<const uint8_t*>(data);
   if (nbytes) t.bytes.assign(p, p + nbytes);
   tensors_.push_back(std::move(t));
 }
 
-std::vector<uint8_t> GgufWriter::to_bytes() const {
-  uint64_t alignment = kGgufDefaultAlignment;
+uint64_t GgufWriter::alignment() const {
   for (const auto& [k, v] : kv_)
     if (k == "general.alignment") {
       if (v.type != GgufType::U32) throw_error("GGUF writer: general.alignment must be UINT32");
-      alignment = std::get<uint64_t>(v.scalar);
-      if (alignment == 0 || (alignment & (alignment - 1)))
-        throw_error(fmt::format("GGUF writer: general.alignment {} is not a power of two",
-                                alignment));
+      uint64_t a = std::get<uint64_t>(v.scalar);
+      if (a == 0 || (a & (a - 1)))
+        throw_error(fmt::format("GGUF writer: general.alignment {} is not a power of two", a));
+      return a;
     }
+  return kGgufDefaultAlignment;
+}
 
+std::vector<uint8_t> GgufWriter::header_bytes(uint64_t alignment) const {
   ByteSink out;
   out.put<uint32_t>(kGgufMagic);
   out.put<uint32_t>(3);
@@ -186,22 +190,40 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
     offset = (offset + t.bytes.size() + alignment - 1) / alignment * alignment;
   }
   out.pad_to(alignment);
-  for (const PendingTensor& t : tensors_) {
-    out.bytes.insert(out.bytes.end(), t.bytes.begin(), t.bytes.end());
-    out.pad_to(alignment);
-  }
   return std::move(out.bytes);
 }
 
+std::vector<uint8_t> GgufWriter::to_bytes() const {
+  const uint64_t align = alignment();
+  std::vector<uint8_t> out = header_bytes(align);
+  for (const PendingTensor& t : tensors_) {
+    out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+    out.resize((out.size() + align - 1) / align * align, 0);
+  }
+  return out;
+}
+
 void GgufWriter::write(const std::string& path) const {
-  std::vector<uint8_t> bytes = to_bytes();
+  const uint64_t align = alignment();
+  std::vector<uint8_t> header = header_bytes(align);
   // Written under a temporary name and renamed, so a failed write never leaves a truncated
   // file behind that a later load would take for a model.
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw_error(fmt::format("cannot create '{}'", tmp));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+    static const char kZeros[256] = {};
+    for (const PendingTensor& t : tensors_) {
+      out.write(reinterpret_cast<const char*>(t.bytes.data()),
+                static_cast<std::streamsize>(t.bytes.size()));
+      uint64_t pad = (align - t.bytes.size() % align) % align;
+      while (pad > 0) {
+        uint64_t n = std::min<uint64_t>(pad, sizeof kZeros);
+        out.write(kZeros, static_cast<std::streamsize>(n));
+        pad -= n;
+      }
+    }
     out.flush();
     if (!out) {
       std::error_code ec;
