@@ -1,0 +1,248 @@
+// Builds the pipeline from a Hugging Face tokenizer.json.
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lmkit/base/error.h"
+#include "lmkit/tokenizer/pipeline.h"
+
+namespace lmkit {
+namespace tok {
+namespace {
+
+using nlohmann::json;
+
+struct Loader {
+  std::string source;
+
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw_error(source + ": " + where + ": " + what);
+  }
+
+  std::string str(const json& j, const char* key, const std::string& where) const {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) fail(where, std::string("expected string field '") + key + "'");
+    return it->get<std::string>();
+  }
+  bool flag(const json& j, const char* key, bool fallback) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) fail(key, "expected true or false");
+    return it->get<bool>();
+  }
+  // {"String": "..."} or {"Regex": "..."}
+  std::pair<std::string, bool> pattern(const json& j, const std::string& where) const {
+    auto it = j.find("pattern");
+    if (it == j.end() || !it->is_object()) fail(where, "expected a 'pattern' object");
+    if (it->contains("String")) return {(*it)["String"].get<std::string>(), false};
+    if (it->contains("Regex")) return {(*it)["Regex"].get<std::string>(), true};
+    fail(where, "pattern must have 'String' or 'Regex'");
+  }
+
+  std::unique_ptr<Normalizer> normalizer(const json& j) const {
+    if (j.is_null()) return nullptr;
+    std::string type = str(j, "type", "normalizer");
+    if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") return make_unicode_normalizer(type);
+    if (type == "Lowercase") return make_lowercase();
+    if (type == "Prepend") return make_prepend(str(j, "prepend", "Prepend normalizer"));
+    if (type == "Replace") {
+      auto [p, is_regex] = pattern(j, "Replace normalizer");
+      return make_replace(p, is_regex, str(j, "content", "Replace normalizer"));
+    }
+    if (type == "Sequence") {
+      std::vector<std::unique_ptr<Normalizer>> parts;
+      for (const json& n : j.at("normalizers"))
+        if (auto p = normalizer(n)) parts.push_back(std::move(p));
+      return make_normalizer_sequence(std::move(parts));
+    }
+    fail("normalizer", "unsupported normalizer type '" + type + "'");
+  }
+
+  std::unique_ptr<PreTokenizer> pre_tokenizer(const json& j) const {
+    if (j.is_null()) return nullptr;
+    std::string type = str(j, "type", "pre_tokenizer");
+    if (type == "ByteLevel") {
+      if (flag(j, "add_prefix_space", false))
+        fail("pre_tokenizer", "ByteLevel with add_prefix_space=true is not supported yet");
+      return make_byte_level(false, flag(j, "use_regex", true));
+    }
+    if (type == "Split") {
+      auto [p, is_regex] = pattern(j, "Split pre-tokenizer");
+      std::string b = str(j, "behavior", "Split pre-tokenizer");
+      SplitBehavior behavior;
+      if (b == "Removed") behavior = SplitBehavior::Removed;
+      else if (b == "Isolated") behavior = SplitBehavior::Isolated;
+      else if (b == "MergedWithPrevious") behavior = SplitBehavior::MergedWithPrevious;
+      else if (b == "MergedWithNext") behavior = SplitBehavior::MergedWithNext;
+      else if (b == "Contiguous") behavior = SplitBehavior::Contiguous;
+      else fail("Split pre-tokenizer", "unknown behavior '" + b + "'");
+      return make_split(p, is_regex, behavior, flag(j, "invert", false));
+    }
+    if (type == "WhitespaceSplit") return make_whitespace_split();
+    if (type == "Sequence") {
+      std::vector<std::unique_ptr<PreTokenizer>> parts;
+      for (const json& n : j.at("pretokenizers"))
+        if (auto p = pre_tokenizer(n)) parts.push_back(std::move(p));
+      return make_pre_tokenizer_sequence(std::move(parts));
+    }
+    fail("pre_tokenizer", "unsupported pre-tokenizer type '" + type + "'");
+  }
+
+  std::unique_ptr<Decoder> decoder(const json& j) const {
+    if (j.is_null()) return nullptr;
+    std::string type = str(j, "type", "decoder");
+    if (type == "ByteLevel") return make_byte_level_decoder();
+    if (type == "ByteFallback") return make_byte_fallback_decoder();
+    if (type == "Fuse") return make_fuse_decoder();
+    if (type == "Replace") {
+      auto [p, is_regex] = pattern(j, "Replace decoder");
+      if (is_regex) fail("Replace decoder", "regex patterns are not supported yet");
+      return make_replace_decoder(p, str(j, "content", "Replace decoder"));
+    }
+    if (type == "Strip")
+      return make_strip_decoder(str(j, "content", "Strip decoder"), j.value("start", 0u), j.value("stop", 0u));
+    if (type == "Sequence") {
+      std::vector<std::unique_ptr<Decoder>> parts;
+      for (const json& n : j.at("decoders"))
+        if (auto p = decoder(n)) parts.push_back(std::move(p));
+      return make_decoder_sequence(std::move(parts));
+    }
+    fail("decoder", "unsupported decoder type '" + type + "'");
+  }
+
+  std::vector<TemplateItem> template_items(const json& j) const {
+    std::vector<TemplateItem> items;
+    for (const json& it : j) {
+      if (it.contains("SpecialToken")) {
+        const json& s = it["SpecialToken"];
+        items.push_back({false, 0, s.at("id").get<std::string>(), s.value("type_id", 0u)});
+      } else if (it.contains("Sequence")) {
+        const json& s = it["Sequence"];
+        std::string id = s.at("id").get<std::string>();
+        items.push_back({true, id == "B" ? 1 : 0, "", s.value("type_id", 0u)});
+      } else {
+        fail("TemplateProcessing", "unknown template item " + it.dump());
+      }
+    }
+    return items;
+  }
+
+  std::unique_ptr<PostProcessor> post_processor(const json& j) const {
+    if (j.is_null()) return nullptr;
+    std::string type = str(j, "type", "post_processor");
+    if (type == "ByteLevel") {
+      if (flag(j, "trim_offsets", false))
+        fail("post_processor", "ByteLevel with trim_offsets=true is not supported yet");
+      return make_byte_level_post(false);
+    }
+    if (type == "TemplateProcessing") {
+      std::vector<std::pair<std::string, SpecialTokenIds>> specials;
+      for (auto& [name, s] : j.at("special_tokens").items()) {
+        SpecialTokenIds ids;
+        ids.ids = s.at("ids").get<std::vector<int32_t>>();
+        ids.tokens = s.at("tokens").get<std::vector<std::string>>();
+        if (ids.ids.size() != ids.tokens.size())
+          fail("TemplateProcessing", "special token '" + name + "' has ids and tokens of different lengths");
+        specials.emplace_back(name, std::move(ids));
+      }
+      return make_template_processing(template_items(j.at("single")), template_items(j.at("pair")),
+                                      std::move(specials));
+    }
+    if (type == "Sequence") {
+      std::vector<std::unique_ptr<PostProcessor>> parts;
+      for (const json& n : j.at("processors"))
+        if (auto p = post_processor(n)) parts.push_back(std::move(p));
+      return make_post_sequence(std::move(parts));
+    }
+    fail("post_processor", "unsupported post-processor type '" + type + "'");
+  }
+
+  std::unique_ptr<BpeModel> model(const json& j) const {
+    if (!j.is_object()) fail("model", "expected an object");
+    std::string type = j.contains("type") ? j["type"].get<std::string>() : "BPE";
+    if (type != "BPE") fail("model", "unsupported model type '" + type + "' (supported: BPE)");
+    if (j.contains("dropout") && !j["dropout"].is_null() && j["dropout"].get<double>() != 0.0)
+      fail("model", "BPE dropout is not supported");
+    Vocab vocab;
+    const json& v = j.at("vocab");
+    if (!v.is_object()) fail("model.vocab", "expected an object of token -> id");
+    for (auto& [token, id] : v.items()) {
+      if (!id.is_number_integer()) fail("model.vocab", "id of '" + token + "' is not an integer");
+      vocab.add(token, id.get<int32_t>());
+    }
+    std::vector<std::pair<std::string, std::string>> merges;
+    for (const json& m : j.at("merges")) {
+      if (m.is_string()) {
+        std::string s = m.get<std::string>();
+        size_t sp = s.find(' ', 1);
+        if (sp == std::string::npos) fail("model.merges", "merge '" + s + "' is not two tokens");
+        merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+      } else if (m.is_array() && m.size() == 2) {
+        merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+      } else {
+        fail("model.merges", "each merge must be \"a b\" or [a, b]");
+      }
+    }
+    BpeOptions o;
+    o.byte_fallback = flag(j, "byte_fallback", false);
+    o.ignore_merges = flag(j, "ignore_merges", false);
+    o.fuse_unk = flag(j, "fuse_unk", false);
+    if (j.contains("unk_token") && j["unk_token"].is_string()) o.unk_token = j["unk_token"].get<std::string>();
+    if (j.contains("continuing_subword_prefix") && j["continuing_subword_prefix"].is_string())
+      o.continuing_subword_prefix = j["continuing_subword_prefix"].get<std::string>();
+    if (j.contains("end_of_word_suffix") && j["end_of_word_suffix"].is_string())
+      o.end_of_word_suffix = j["end_of_word_suffix"].get<std::string>();
+    return std::make_unique<BpeModel>(std::move(vocab), merges, std::move(o));
+  }
+};
+
+}  // namespace
+}  // namespace tok
+
+std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const std::string& source) {
+  using nlohmann::json;
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw_error(source + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw_error(source + ": expected a JSON object at the top level");
+  tok::Loader L{source};
+  try {
+    if (j.contains("truncation") && !j["truncation"].is_null())
+      L.fail("truncation", "truncation settings are not supported yet");
+    if (j.contains("padding") && !j["padding"].is_null())
+      L.fail("padding", "padding settings are not supported yet");
+    tok::PipelineParts parts;
+    parts.normalizer = L.normalizer(j.value("normalizer", json()));
+    parts.pre_tokenizer = L.pre_tokenizer(j.value("pre_tokenizer", json()));
+    parts.model = L.model(j.at("model"));
+    parts.post_processor = L.post_processor(j.value("post_processor", json()));
+    parts.decoder = L.decoder(j.value("decoder", json()));
+    for (const json& a : j.value("added_tokens", json::array())) {
+      tok::AddedToken t;
+      t.id = a.at("id").get<int32_t>();
+      t.content = a.at("content").get<std::string>();
+      t.special = a.value("special", false);
+      t.lstrip = a.value("lstrip", false);
+      t.rstrip = a.value("rstrip", false);
+      t.single_word = a.value("single_word", false);
+      t.normalized = a.value("normalized", false);
+      parts.added_tokens.push_back(std::move(t));
+    }
+    return tok::make_pipeline_tokenizer(std::move(parts));
+  } catch (const nlohmann::json::exception& e) {
+    throw_error(source + ": malformed tokenizer.json: " + e.what());
+  }
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error("cannot read tokenizer file '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return from_json(ss.str(), path);
+}
+
+}  // namespace lmkit

@@ -1,0 +1,155 @@
+// The stages of the Hugging Face tokenizer pipeline, as small classes built from
+// tokenizer.json (hf_json.cpp) or from a GGUF vocabulary (gguf_vocab.cpp):
+//   added tokens split -> normalizer -> pre-tokenizer -> model -> post-processor,
+// and on the way back, decoder.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lmkit/tokenizer/bpe_model.h"
+#include "lmkit/tokenizer/regex.h"
+#include "lmkit/tokenizer/tokenizer.h"
+
+namespace lmkit::tok {
+
+// Text being normalized, with, for every byte, the byte range of the original input it
+// came from, so offsets can be reported in the caller's string.
+struct NormalizedText {
+  std::string text;
+  std::vector<uint32_t> orig_begin;  // per byte of text
+  std::vector<uint32_t> orig_end;
+
+  static NormalizedText from_original(std::string_view s, uint32_t base);
+  // Replaces bytes [b, e) of text with `with`; every new byte maps to the union of the
+  // replaced bytes' origins (or, for an insertion, to the origin of the byte at b).
+  void replace_range(size_t b, size_t e, std::string_view with);
+};
+
+class Normalizer {
+ public:
+  virtual ~Normalizer() = default;
+  virtual void apply(NormalizedText& t) const = 0;
+};
+
+// A piece of the normalized text: [begin, end) bytes.
+struct Piece {
+  uint32_t begin, end;
+};
+
+class PreTokenizer {
+ public:
+  virtual ~PreTokenizer() = default;
+  // Refines pieces in place (each piece may split into several or be dropped).
+  virtual void split(const std::string& text, std::vector<Piece>& pieces) const = 0;
+  // ByteLevel maps each byte to its GPT-2 character before the model sees it.
+  virtual bool maps_bytes() const { return false; }
+};
+
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  virtual void decode_chain(std::vector<std::string>& tokens) const = 0;
+};
+
+// Special tokens added around a sequence (TemplateProcessing and friends).
+struct TemplateItem {
+  bool is_sequence;      // $A / $B, else a special token
+  int sequence_index;    // 0 for A, 1 for B
+  std::string special;   // the special token's name in special_tokens
+  uint32_t type_id;
+};
+struct SpecialTokenIds {
+  std::vector<int32_t> ids;
+  std::vector<std::string> tokens;
+};
+
+class PostProcessor {
+ public:
+  virtual ~PostProcessor() = default;
+  // Combines one or two encodings; adds special tokens only when add_special_tokens.
+  virtual Encoding process(Encoding a, std::optional<Encoding> b, bool add_special_tokens) const = 0;
+};
+
+struct AddedToken {
+  int32_t id;
+  std::string content;
+  bool special = false;
+  bool lstrip = false;
+  bool rstrip = false;
+  bool single_word = false;
+  bool normalized = false;
+};
+
+// Splits raw text on added tokens (leftmost, longest match), honouring lstrip/rstrip and
+// single_word.
+class AddedTokenMatcher {
+ public:
+  explicit AddedTokenMatcher(std::vector<AddedToken> tokens);
+  struct Segment {
+    uint32_t begin, end;  // bytes of the original text
+    int32_t added_index;  // index into tokens(), or -1 for plain text
+  };
+  void split(std::string_view text, std::vector<Segment>& out) const;
+  const std::vector<AddedToken>& tokens() const { return tokens_; }
+
+ private:
+  std::vector<AddedToken> tokens_;
+  std::vector<std::vector<int32_t>> by_first_byte_;  // candidate indexes, longest first
+};
+
+// Byte-level (GPT-2) alphabet: byte b <-> one printable character.
+const std::string& byte_to_char_utf8(uint8_t b);
+// Maps the characters of a byte-level string back to bytes; nullopt if one is not in the
+// alphabet.
+std::optional<std::string> byte_level_decode(std::string_view text);
+
+// Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes U+FFFD.
+std::string utf8_lossy(std::string_view bytes);
+
+// Component factories used by the loaders (defined next to each family of components).
+std::unique_ptr<Normalizer> make_nfc();
+std::unique_ptr<Normalizer> make_unicode_normalizer(const std::string& form);  // NFC NFD NFKC NFKD
+std::unique_ptr<Normalizer> make_prepend(std::string prepend);
+std::unique_ptr<Normalizer> make_replace(std::string pattern, bool is_regex, std::string content);
+std::unique_ptr<Normalizer> make_lowercase();
+std::unique_ptr<Normalizer> make_normalizer_sequence(std::vector<std::unique_ptr<Normalizer>> parts);
+
+enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
+std::unique_ptr<PreTokenizer> make_split(std::string pattern, bool is_regex, SplitBehavior behavior,
+                                         bool invert);
+std::unique_ptr<PreTokenizer> make_byte_level(bool add_prefix_space, bool use_regex);
+std::unique_ptr<PreTokenizer> make_whitespace_split();
+std::unique_ptr<PreTokenizer> make_pre_tokenizer_sequence(std::vector<std::unique_ptr<PreTokenizer>> parts);
+// The GPT-2 pattern ByteLevel uses when use_regex is true.
+extern const char* const kGpt2Pattern;
+
+std::unique_ptr<Decoder> make_byte_level_decoder();
+std::unique_ptr<Decoder> make_replace_decoder(std::string pattern, std::string content);
+std::unique_ptr<Decoder> make_byte_fallback_decoder();
+std::unique_ptr<Decoder> make_fuse_decoder();
+std::unique_ptr<Decoder> make_strip_decoder(std::string content, size_t start, size_t stop);
+std::unique_ptr<Decoder> make_decoder_sequence(std::vector<std::unique_ptr<Decoder>> parts);
+
+std::unique_ptr<PostProcessor> make_template_processing(
+    std::vector<TemplateItem> single, std::vector<TemplateItem> pair,
+    std::vector<std::pair<std::string, SpecialTokenIds>> specials);
+std::unique_ptr<PostProcessor> make_byte_level_post(bool trim_offsets);
+std::unique_ptr<PostProcessor> make_post_sequence(std::vector<std::unique_ptr<PostProcessor>> parts);
+
+// The assembled pipeline; implements Tokenizer.
+struct PipelineParts {
+  std::unique_ptr<Normalizer> normalizer;
+  std::unique_ptr<PreTokenizer> pre_tokenizer;
+  std::unique_ptr<BpeModel> model;
+  std::unique_ptr<PostProcessor> post_processor;
+  std::unique_ptr<Decoder> decoder;
+  std::vector<AddedToken> added_tokens;
+};
+std::unique_ptr<Tokenizer> make_pipeline_tokenizer(PipelineParts parts);
+
+}  // namespace lmkit::tok

@@ -1,0 +1,204 @@
+#include "lmkit/base/error.h"
+#include "lmkit/tokenizer/pipeline.h"
+#include "lmkit/tokenizer/utf8.h"
+
+namespace lmkit::tok {
+namespace {
+
+class PipelineTokenizer : public Tokenizer {
+ public:
+  explicit PipelineTokenizer(PipelineParts parts)
+      : parts_(std::move(parts)), matcher_(parts_.added_tokens) {
+    for (const AddedToken& t : parts_.added_tokens) {
+      if (t.id >= static_cast<int32_t>(added_by_id_.size())) added_by_id_.resize(t.id + 1, -1);
+      added_by_id_[t.id] = static_cast<int32_t>(&t - parts_.added_tokens.data());
+    }
+  }
+
+  std::vector<int32_t> encode(std::string_view text, bool add_special_tokens) const override {
+    return encode_full(text, add_special_tokens).ids;
+  }
+
+  Encoding encode_full(std::string_view text, bool add_special_tokens) const override {
+    Encoding e = encode_sequence(text);
+    return finish(parts_.post_processor
+                      ? parts_.post_processor->process(std::move(e), std::nullopt, add_special_tokens)
+                      : std::move(e),
+                  text, "");
+  }
+
+  Encoding encode_pair(std::string_view text, std::string_view pair,
+                       bool add_special_tokens) const override {
+    Encoding a = encode_sequence(text);
+    Encoding b = encode_sequence(pair);
+    // Offsets of each part refer to its own input; convert before combining.
+    a = finish(std::move(a), text, "");
+    b = finish(std::move(b), pair, "");
+    Encoding out;
+    if (parts_.post_processor) {
+      out = parts_.post_processor->process(std::move(a), std::move(b), add_special_tokens);
+    } else {
+      out = std::move(a);
+      out.type_ids.assign(out.ids.size(), 0);
+      for (size_t k = 0; k < b.ids.size(); ++k) {
+        out.ids.push_back(b.ids[k]);
+        out.tokens.push_back(b.tokens[k]);
+        out.offsets.push_back(b.offsets[k]);
+        out.special_tokens_mask.push_back(b.special_tokens_mask[k]);
+        out.type_ids.push_back(1);
+      }
+    }
+    return out;
+  }
+
+  std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const override {
+    std::vector<std::string> tokens;
+    tokens.reserve(ids.size());
+    for (int32_t id : ids) {
+      const AddedToken* added = added_token(id);
+      if (added) {
+        if (skip_special_tokens && added->special) continue;
+        tokens.push_back(added->content);
+        continue;
+      }
+      const std::string* t = parts_.model->vocab().token(id);
+      if (t) tokens.push_back(*t);
+    }
+    if (!parts_.decoder) {
+      std::string out;
+      for (size_t k = 0; k < tokens.size(); ++k) out += (k ? " " : "") + tokens[k];
+      return out;
+    }
+    parts_.decoder->decode_chain(tokens);
+    std::string out;
+    for (const auto& t : tokens) out += t;
+    return out;
+  }
+
+  int32_t vocab_size() const override {
+    int32_t n = parts_.model->vocab().size();
+    for (const AddedToken& t : parts_.added_tokens) n = std::max(n, t.id + 1);
+    return n;
+  }
+  std::optional<int32_t> token_to_id(std::string_view token) const override {
+    for (const AddedToken& t : parts_.added_tokens)
+      if (t.content == token) return t.id;
+    return parts_.model->vocab().find(token);
+  }
+  std::string id_to_token(int32_t id) const override {
+    if (const AddedToken* a = added_token(id)) return a->content;
+    const std::string* t = parts_.model->vocab().token(id);
+    return t ? *t : std::string();
+  }
+  bool is_special(int32_t id) const override {
+    const AddedToken* a = added_token(id);
+    return a && a->special;
+  }
+
+ private:
+  const AddedToken* added_token(int32_t id) const {
+    if (id < 0 || id >= static_cast<int32_t>(added_by_id_.size()) || added_by_id_[id] < 0) return nullptr;
+    return &parts_.added_tokens[added_by_id_[id]];
+  }
+
+  // Encodes one sequence; offsets are byte offsets into text until finish() converts them.
+  Encoding encode_sequence(std::string_view text) const {
+    if (!utf8::is_valid(text))
+      throw_error("input text is not valid UTF-8; Hugging Face tokenizers only accept valid "
+                  "Unicode strings");
+    Encoding enc;
+    std::vector<AddedTokenMatcher::Segment> segments;
+    matcher_.split(text, segments);
+    std::vector<Piece> pieces;
+    std::vector<ModelToken> model_tokens;
+    std::string word;
+    std::vector<uint32_t> char_byte;  // byte offset in the normalized text of each word char
+    for (const auto& seg : segments) {
+      if (seg.added_index >= 0) {
+        const AddedToken& t = parts_.added_tokens[seg.added_index];
+        push(enc, t.id, t.content, seg.begin, seg.end);
+        continue;
+      }
+      NormalizedText nt = NormalizedText::from_original(text.substr(seg.begin, seg.end - seg.begin), seg.begin);
+      if (parts_.normalizer) parts_.normalizer->apply(nt);
+      if (nt.text.empty()) continue;
+      pieces.assign(1, Piece{0, static_cast<uint32_t>(nt.text.size())});
+      bool maps_bytes = false;
+      if (parts_.pre_tokenizer) {
+        parts_.pre_tokenizer->split(nt.text, pieces);
+        maps_bytes = parts_.pre_tokenizer->maps_bytes();
+      }
+      for (const Piece& p : pieces) {
+        if (p.end <= p.begin) continue;
+        word.clear();
+        char_byte.clear();
+        if (maps_bytes) {
+          for (uint32_t k = p.begin; k < p.end; ++k) {
+            word += byte_to_char_utf8(static_cast<uint8_t>(nt.text[k]));
+            char_byte.push_back(k);
+          }
+        } else {
+          word.assign(nt.text, p.begin, p.end - p.begin);
+          size_t i = 0;
+          while (i < word.size()) {
+            char_byte.push_back(p.begin + static_cast<uint32_t>(i));
+            utf8::next(word, i);
+          }
+        }
+        char_byte.push_back(p.end);
+        model_tokens.clear();
+        parts_.model->tokenize(word, model_tokens);
+        for (const ModelToken& mt : model_tokens) {
+          uint32_t nb = char_byte[mt.char_begin];
+          uint32_t ne = char_byte[mt.char_end] - 1;
+          const std::string* tok = parts_.model->vocab().token(mt.id);
+          push(enc, mt.id, tok ? *tok : std::string(), nt.orig_begin[nb], nt.orig_end[ne]);
+        }
+      }
+    }
+    return enc;
+  }
+
+  static void push(Encoding& e, int32_t id, const std::string& token, uint32_t b, uint32_t end) {
+    e.ids.push_back(id);
+    e.tokens.push_back(token);
+    e.offsets.emplace_back(b, end);
+    e.special_tokens_mask.push_back(0);
+    e.type_ids.push_back(0);
+  }
+
+  // Byte offsets -> code point offsets, as Hugging Face reports them. Special tokens added by
+  // the post-processor carry (0, 0) and are left alone.
+  static Encoding finish(Encoding e, std::string_view text, std::string_view) {
+    std::vector<uint32_t> char_index(text.size() + 1, 0);
+    uint32_t c = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && i > 0) ++c;
+      char_index[i] = c;
+    }
+    uint32_t total = static_cast<uint32_t>(utf8::count(text));
+    char_index[text.size()] = total;
+    for (size_t k = 0; k < e.offsets.size(); ++k) {
+      auto& [b, en] = e.offsets[k];
+      if (b == 0 && en == 0) continue;
+      uint32_t cb = b >= text.size() ? total : char_index[b];
+      uint32_t ce = en == 0 ? 0 : (en >= text.size() ? total : char_index[en - 1] + 1);
+      b = cb;
+      en = ce;
+    }
+    return e;
+  }
+
+  PipelineParts parts_;
+  AddedTokenMatcher matcher_;
+  std::vector<int32_t> added_by_id_;
+};
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> make_pipeline_tokenizer(PipelineParts parts) {
+  if (!parts.model) throw_error("tokenizer has no model");
+  return std::make_unique<PipelineTokenizer>(std::move(parts));
+}
+
+}  // namespace lmkit::tok
