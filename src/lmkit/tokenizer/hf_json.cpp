@@ -192,7 +192,11 @@ struct Loader {
       o.continuing_subword_prefix = j["continuing_subword_prefix"].get<std::string>();
     if (j.contains("end_of_word_suffix") && j["end_of_word_suffix"].is_string())
       o.end_of_word_suffix = j["end_of_word_suffix"].get<std::string>();
-    return std::make_unique<BpeModel>(std::move(vocab), merges, std::move(o));
+    try {
+      return std::make_unique<BpeModel>(std::move(vocab), merges, std::move(o));
+    } catch (const Error& e) {
+      fail("model", e.what());
+    }
   }
 };
 

@@ -5,8 +5,8 @@ namespace lmkit {
 StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special_tokens)
     : tokenizer_(tokenizer), skip_special_(skip_special_tokens) {}
 
-// Decodes the whole id list each time and emits the new suffix, holding back a trailing
-// U+FFFD that may still become a character when the next byte token arrives. Decoding the
+// Decodes the whole id list each time and emits the new suffix, holding back trailing
+// U+FFFD characters that may still become a character when the next byte token arrives. Decoding the
 // full list keeps decoder rules that look at neighbours (byte fallback, leading-space strip)
 // exactly as a one-shot decode applies them.
 std::string StreamDecoder::push(int32_t id) {
@@ -14,10 +14,8 @@ std::string StreamDecoder::push(int32_t id) {
   std::string text = tokenizer_.decode(ids_, skip_special_);
   static const std::string kReplacement = "\xEF\xBF\xBD";
   size_t usable = text.size();
-  if (usable >= 3 && text.compare(usable - 3, 3, kReplacement) == 0) usable -= 3;
-  if (usable <= emitted_bytes_ || text.compare(0, emitted_bytes_, text, 0, emitted_bytes_) != 0) {
-    return {};
-  }
+  while (usable >= 3 && text.compare(usable - 3, 3, kReplacement) == 0) usable -= 3;
+  if (usable <= emitted_bytes_) return {};
   std::string piece = text.substr(emitted_bytes_, usable - emitted_bytes_);
   emitted_bytes_ = usable;
   return piece;
