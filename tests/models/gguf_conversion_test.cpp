@@ -152,7 +152,10 @@ TEST(GgufConversion, QuantizedMatricesMatchTheirDequantizedValues) {
     std::vector<float> quantized = all_last_logits(convert(conv), conv.model);
     conv.f32_roundtrip = true;
     std::vector<float> dequantized = all_last_logits(convert(conv), conv.model);
-    EXPECT_LE(max_abs_diff(quantized, dequantized), 0.1);
+    // The SIMD paths quantize activations to int8 per block of 32, as llama.cpp does (up to
+    // 1/254 of a block's largest value per element); over qwen2-tiny's layers that moves
+    // logits by about 0.15. A wrong block layout or stride is off by whole units.
+    EXPECT_LE(max_abs_diff(quantized, dequantized), 0.3);
   }
 }
 

@@ -86,7 +86,12 @@ const char* isa_name(Isa isa) {
 namespace detail {
 
 const Ops& active_ops() {
-  // The SIMD tables are not wired in yet; every ISA runs the scalar path for now.
+  switch (active_isa()) {
+    case Isa::Scalar: return scalar_ops();
+    // No AVX-512 table yet: CPUs with AVX-512 run the AVX2 path (issue 5 adds AVX-512/VNNI).
+    case Isa::Avx2:
+    case Isa::Avx512: return avx2_ops();
+  }
   return scalar_ops();
 }
 
