@@ -80,10 +80,13 @@ void check_value(const GgufValue& v, const std::string& key) {
                             gguf_type_name(v.type)));
 }
 
-GgufValue scalar_value(GgufType type, decltype(GgufValue::scalar) s) {
+// Assigns the alternative directly (no temporary variant), which also keeps GCC's
+// -Wmaybe-uninitialized from misfiring on variant copies in sanitizer builds.
+template <typename T>
+GgufValue scalar_value(GgufType type, T&& x) {
   GgufValue v;
   v.type = type;
-  v.scalar = std::move(s);
+  v.scalar.emplace<std::decay_t<T>>(std::forward<T>(x));
   return v;
 }
 
