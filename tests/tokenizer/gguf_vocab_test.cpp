@@ -57,33 +57,38 @@ TEST(GgufVocab, ByteFallbackRoundTripsTextOutsideTheVocabulary) {
   EXPECT_EQ(streamed, text);
 }
 
-TEST(GgufVocab, FileWithoutVocabularyIsAClearError) {
-  GgufWriter w;
-  w.set_string("general.architecture", "llama");
-  std::string path = testing::temp_dir() + "/novocab.gguf";
+// Writes w to a file, loads its vocabulary and expects an lmkit::Error mentioning `expect`.
+void expect_vocab_error(const GgufWriter& w, const std::string& expect) {
+  std::string path = testing::temp_dir() + "/vocab.gguf";
   w.write(path);
   GgufFile g(path);
   try {
     Tokenizer::from_gguf(g);
-    FAIL() << "expected an error";
+    ADD_FAILURE() << "expected an error mentioning " << expect;
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("tokenizer.ggml.model"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << e.what();
   }
+}
+
+TEST(GgufVocab, FileWithoutVocabularyIsAClearError) {
+  GgufWriter w;
+  w.set_string("general.architecture", "llama");
+  expect_vocab_error(w, "tokenizer.ggml.model");
 }
 
 TEST(GgufVocab, UnknownVocabularyTypeIsNamed) {
   GgufWriter w;
   w.set_string("tokenizer.ggml.model", "rwkv");
   w.set_strings("tokenizer.ggml.tokens", {"a", "b"});
-  std::string path = testing::temp_dir() + "/rwkv.gguf";
-  w.write(path);
-  GgufFile g(path);
-  try {
-    Tokenizer::from_gguf(g);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("rwkv"), std::string::npos) << e.what();
-  }
+  expect_vocab_error(w, "rwkv");
+}
+
+TEST(GgufVocab, ScoresOfTheWrongLengthAreNamed) {
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "llama");
+  w.set_strings("tokenizer.ggml.tokens", {"a", "b"});
+  w.set_floats("tokenizer.ggml.scores", {0.0f});
+  expect_vocab_error(w, "tokenizer.ggml.scores has 1 entries for 2 tokens");
 }
 
 TEST(TokenizerInput, InvalidUtf8IsRejectedWithAClearError) {
