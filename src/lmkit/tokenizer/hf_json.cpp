@@ -133,7 +133,7 @@ struct Loader {
     if (type == "ByteLevel") {
       if (flag(j, "trim_offsets", false))
         fail("post_processor", "ByteLevel with trim_offsets=true is not supported yet");
-      return make_byte_level_post(false);
+      return make_byte_level_post();
     }
     if (type == "TemplateProcessing") {
       std::vector<std::pair<std::string, SpecialTokenIds>> specials;

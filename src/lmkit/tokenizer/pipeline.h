@@ -138,7 +138,7 @@ std::unique_ptr<Decoder> make_decoder_sequence(std::vector<std::unique_ptr<Decod
 std::unique_ptr<PostProcessor> make_template_processing(
     std::vector<TemplateItem> single, std::vector<TemplateItem> pair,
     std::vector<std::pair<std::string, SpecialTokenIds>> specials);
-std::unique_ptr<PostProcessor> make_byte_level_post(bool trim_offsets);
+std::unique_ptr<PostProcessor> make_byte_level_post();
 std::unique_ptr<PostProcessor> make_post_sequence(std::vector<std::unique_ptr<PostProcessor>> parts);
 
 // The assembled pipeline; implements Tokenizer.

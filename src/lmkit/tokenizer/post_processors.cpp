@@ -69,16 +69,13 @@ class TemplateProcessing : public PostProcessor {
   std::vector<std::pair<std::string, SpecialTokenIds>> specials_;
 };
 
-// ByteLevel as a post-processor only trims offsets (when asked); it adds no tokens.
+// ByteLevel as a post-processor adds no tokens; its one job, trimming offsets, is only
+// asked for with trim_offsets=true, which the loader refuses (issue 3).
 class ByteLevelPost : public PostProcessor {
  public:
-  explicit ByteLevelPost(bool trim_offsets) : trim_offsets_(trim_offsets) {}
   Encoding process(Encoding a, std::optional<Encoding> b, bool) const override {
     return plain_concat(std::move(a), std::move(b));
   }
-
- private:
-  bool trim_offsets_;  // offset trimming is not implemented; the loader refuses trim_offsets=true
 };
 
 class PostSequence : public PostProcessor {
@@ -105,9 +102,7 @@ std::unique_ptr<PostProcessor> make_template_processing(
     std::vector<std::pair<std::string, SpecialTokenIds>> specials) {
   return std::make_unique<TemplateProcessing>(std::move(single), std::move(pair), std::move(specials));
 }
-std::unique_ptr<PostProcessor> make_byte_level_post(bool trim_offsets) {
-  return std::make_unique<ByteLevelPost>(trim_offsets);
-}
+std::unique_ptr<PostProcessor> make_byte_level_post() { return std::make_unique<ByteLevelPost>(); }
 std::unique_ptr<PostProcessor> make_post_sequence(std::vector<std::unique_ptr<PostProcessor>> parts) {
   return std::make_unique<PostSequence>(std::move(parts));
 }
