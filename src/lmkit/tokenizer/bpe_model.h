@@ -10,15 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "lmkit/tokenizer/token_model.h"
 #include "lmkit/tokenizer/vocab.h"
 
 namespace lmkit {
-
-struct ModelToken {
-  int32_t id;
-  uint32_t char_begin;  // [char_begin, char_end) in code points of the word
-  uint32_t char_end;
-};
 
 struct BpeOptions {
   bool byte_fallback = false;
@@ -29,7 +24,7 @@ struct BpeOptions {
   std::string end_of_word_suffix;
 };
 
-class BpeModel {
+class BpeModel : public TokenModel {
  public:
   // merges: pairs of token strings, in rank order. A merge whose parts or result are not in
   // the vocabulary is an lmkit::Error naming it.
@@ -38,8 +33,8 @@ class BpeModel {
   // SentencePiece-style BPE (GGUF "llama" vocabularies): the pair whose concatenation is a
   // token with the highest score merges first (leftmost on ties), as llama.cpp does.
   BpeModel(Vocab vocab, const std::vector<float>& scores, BpeOptions options);
-  void tokenize(std::string_view word, std::vector<ModelToken>& out) const;
-  const Vocab& vocab() const { return vocab_; }
+  void tokenize(std::string_view word, std::vector<ModelToken>& out) const override;
+  const Vocab& vocab() const override { return vocab_; }
 
  private:
   struct MergeResult {
