@@ -59,6 +59,13 @@ INSTANTIATE_TEST_SUITE_P(Bpe, GoldenVectors,
                          ::testing::Values("qwen3", "llama3", "llama2", "deepseek_v3",
                                            "hf_trained_32k", "hf_trained_sample_32k"),
                          [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(WordPiece, GoldenVectors, ::testing::Values("bert-base-uncased", "bert-base-chinese"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name)
+                             if (c == '-') c = '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace lmkit

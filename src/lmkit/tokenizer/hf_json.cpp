@@ -38,12 +38,99 @@ struct Loader {
     if (it->contains("Regex")) return {(*it)["Regex"].get<std::string>(), true};
     fail(where, "pattern must have 'String' or 'Regex'");
   }
+  std::string str_or(const json& j, const char* key, const std::string& fallback, const std::string& where) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    if (!it->is_string()) fail(where, std::string("'") + key + "' must be a string");
+    return it->get<std::string>();
+  }
+  uint32_t count_or(const json& j, const char* key, uint32_t fallback, const std::string& where) const {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    if (!it->is_number_unsigned()) fail(where, std::string("'") + key + "' must be a non-negative integer");
+    return it->get<uint32_t>();
+  }
+  SplitBehavior split_behavior(const json& j, const std::string& where, const char* fallback) const {
+    std::string b = str_or(j, "behavior", fallback, where);
+    if (b == "Removed") return SplitBehavior::Removed;
+    if (b == "Isolated") return SplitBehavior::Isolated;
+    if (b == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+    if (b == "MergedWithNext") return SplitBehavior::MergedWithNext;
+    if (b == "Contiguous") return SplitBehavior::Contiguous;
+    fail(where, "unknown behavior '" + b +
+                    "' (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous)");
+  }
+  // ["[SEP]", 102]
+  std::pair<std::string, int32_t> token_and_id(const json& j, const char* key, const std::string& where) const {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_string() || !(*it)[1].is_number_unsigned())
+      fail(where, std::string("'") + key + "' must be [token, id]");
+    return {(*it)[0].get<std::string>(), (*it)[1].get<int32_t>()};
+  }
+  std::optional<TruncationParams> truncation(const json& j) const {
+    if (j.is_null()) return std::nullopt;
+    if (!j.is_object()) fail("truncation", "expected an object or null");
+    TruncationParams t;
+    if (!j.contains("max_length")) fail("truncation", "missing 'max_length'");
+    t.max_length = count_or(j, "max_length", t.max_length, "truncation");
+    t.stride = count_or(j, "stride", 0, "truncation");
+    std::string strategy = str_or(j, "strategy", "LongestFirst", "truncation");
+    if (strategy == "LongestFirst") t.strategy = TruncationStrategy::LongestFirst;
+    else if (strategy == "OnlyFirst") t.strategy = TruncationStrategy::OnlyFirst;
+    else if (strategy == "OnlySecond") t.strategy = TruncationStrategy::OnlySecond;
+    else fail("truncation", "unknown strategy '" + strategy + "' (expected LongestFirst, OnlyFirst or OnlySecond)");
+    t.left = direction(j, "truncation");
+    return t;
+  }
+  std::optional<PaddingParams> padding(const json& j) const {
+    if (j.is_null()) return std::nullopt;
+    if (!j.is_object()) fail("padding", "expected an object or null");
+    PaddingParams p;
+    auto s = j.find("strategy");
+    if (s != j.end() && s->is_object() && s->contains("Fixed")) {
+      p.fixed_length = count_or(*s, "Fixed", 0, "padding.strategy");
+    } else if (s != j.end() && !(s->is_string() && s->get<std::string>() == "BatchLongest")) {
+      fail("padding", "strategy must be \"BatchLongest\" or {\"Fixed\": N}");
+    }
+    p.pad_to_multiple_of = count_or(j, "pad_to_multiple_of", 0, "padding");
+    p.left = direction(j, "padding");
+    p.pad_id = static_cast<int32_t>(count_or(j, "pad_id", 0, "padding"));
+    p.pad_type_id = count_or(j, "pad_type_id", 0, "padding");
+    p.pad_token = str_or(j, "pad_token", "[PAD]", "padding");
+    return p;
+  }
+  bool direction(const json& j, const std::string& where) const {
+    std::string d = str_or(j, "direction", "Right", where);
+    if (d != "Left" && d != "Right") fail(where, "direction must be Left or Right, not '" + d + "'");
+    return d == "Left";
+  }
+  // A token -> id object, as BPE, WordPiece and WordLevel store their vocabularies.
+  Vocab vocab_object(const json& j, const std::string& where) const {
+    auto it = j.find("vocab");
+    if (it == j.end() || !it->is_object()) fail(where + ".vocab", "expected an object of token -> id");
+    Vocab vocab;
+    for (auto& [token, id] : it->items()) {
+      if (!id.is_number_unsigned()) fail(where + ".vocab", "id of '" + token + "' is not a non-negative integer");
+      vocab.add(token, id.get<int32_t>());
+    }
+    return vocab;
+  }
 
   std::unique_ptr<Normalizer> normalizer(const json& j) const {
     if (j.is_null()) return nullptr;
     std::string type = str(j, "type", "normalizer");
     if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") return make_unicode_normalizer(type);
     if (type == "Lowercase") return make_lowercase();
+    if (type == "BertNormalizer") {
+      BertNormalizerOptions o;
+      o.clean_text = flag(j, "clean_text", true);
+      o.handle_chinese_chars = flag(j, "handle_chinese_chars", true);
+      if (j.contains("strip_accents") && !j["strip_accents"].is_null()) o.strip_accents = flag(j, "strip_accents", true);
+      o.lowercase = flag(j, "lowercase", true);
+      return make_bert_normalizer(o);
+    }
+    if (type == "Strip") return make_strip(flag(j, "strip_left", true), flag(j, "strip_right", true));
+    if (type == "StripAccents") return make_strip_accents();
     if (type == "Prepend") return make_prepend(str(j, "prepend", "Prepend normalizer"));
     if (type == "Replace") {
       auto [p, is_regex] = pattern(j, "Replace normalizer");
@@ -79,6 +166,10 @@ struct Loader {
       return make_split(p, is_regex, behavior, flag(j, "invert", false));
     }
     if (type == "WhitespaceSplit") return make_whitespace_split();
+    if (type == "Whitespace") return make_whitespace();
+    if (type == "BertPreTokenizer") return make_bert_pre_tokenizer();
+    if (type == "Punctuation") return make_punctuation(split_behavior(j, "Punctuation pre-tokenizer", "Isolated"));
+    if (type == "Digits") return make_digits(flag(j, "individual_digits", false));
     if (type == "Sequence") {
       std::vector<std::unique_ptr<PreTokenizer>> parts;
       for (const json& n : j.at("pretokenizers"))
@@ -94,6 +185,11 @@ struct Loader {
     if (type == "ByteLevel") return make_byte_level_decoder();
     if (type == "ByteFallback") return make_byte_fallback_decoder();
     if (type == "Fuse") return make_fuse_decoder();
+    if (type == "WordPiece")
+      return make_wordpiece_decoder(str_or(j, "prefix", "##", "WordPiece decoder"), flag(j, "cleanup", true));
+    if (type == "CTC")
+      return make_ctc_decoder(str_or(j, "pad_token", "<pad>", "CTC decoder"),
+                              str_or(j, "word_delimiter_token", "|", "CTC decoder"), flag(j, "cleanup", true));
     if (type == "Replace") {
       auto [p, is_regex] = pattern(j, "Replace decoder");
       if (is_regex) fail("Replace decoder", "regex patterns are not supported yet");
@@ -131,10 +227,15 @@ struct Loader {
     if (j.is_null()) return nullptr;
     std::string type = str(j, "type", "post_processor");
     if (type == "ByteLevel") {
-      if (flag(j, "trim_offsets", false))
-        fail("post_processor", "ByteLevel with trim_offsets=true is not supported yet");
+      if (flag(j, "trim_offsets", false)) return make_byte_level_post_trim_offsets(flag(j, "add_prefix_space", false));
       return make_byte_level_post();
     }
+    if (type == "BertProcessing")
+      return make_bert_processing(token_and_id(j, "sep", "BertProcessing"), token_and_id(j, "cls", "BertProcessing"));
+    if (type == "RobertaProcessing")
+      return make_roberta_processing(token_and_id(j, "sep", "RobertaProcessing"),
+                                     token_and_id(j, "cls", "RobertaProcessing"), flag(j, "trim_offsets", true),
+                                     flag(j, "add_prefix_space", true));
     if (type == "TemplateProcessing") {
       std::vector<std::pair<std::string, SpecialTokenIds>> specials;
       for (auto& [name, s] : j.at("special_tokens").items()) {
@@ -157,10 +258,39 @@ struct Loader {
     fail("post_processor", "unsupported post-processor type '" + type + "'");
   }
 
-  std::unique_ptr<BpeModel> model(const json& j) const {
+  std::unique_ptr<TokenModel> model(const json& j) const {
     if (!j.is_object()) fail("model", "expected an object");
-    std::string type = j.contains("type") ? j["type"].get<std::string>() : "BPE";
-    if (type != "BPE") fail("model", "unsupported model type '" + type + "' (supported: BPE)");
+    std::string type = j.contains("type") ? str(j, "type", "model") : model_type_from_fields(j);
+    if (type == "BPE") return bpe_model(j);
+    if (type == "WordPiece") {
+      WordPieceOptions o;
+      o.unk_token = str_or(j, "unk_token", o.unk_token, "WordPiece model");
+      o.continuing_subword_prefix = str_or(j, "continuing_subword_prefix", o.continuing_subword_prefix, "WordPiece model");
+      o.max_input_chars_per_word = count_or(j, "max_input_chars_per_word", o.max_input_chars_per_word, "WordPiece model");
+      return make_wordpiece_model(vocab_object(j, "model"), std::move(o));
+    }
+    if (type == "WordLevel")
+      return make_word_level_model(vocab_object(j, "model"), str_or(j, "unk_token", "<unk>", "WordLevel model"));
+    fail("model", "unsupported model type '" + type + "' (supported: BPE, WordPiece, WordLevel, Unigram)");
+  }
+
+  // Files written before models carried "type" (bert-base-chinese's, among others):
+  // Hugging Face tries BPE, WordPiece, WordLevel, Unigram in turn and keeps the first whose
+  // fields are all there.
+  std::string model_type_from_fields(const json& j) const {
+    bool object_vocab = j.contains("vocab") && j["vocab"].is_object();
+    if (object_vocab && j.contains("merges")) return "BPE";
+    if (object_vocab && j.contains("unk_token") && j.contains("continuing_subword_prefix") &&
+        j.contains("max_input_chars_per_word"))
+      return "WordPiece";
+    if (object_vocab && j.contains("unk_token")) return "WordLevel";
+    if (j.contains("vocab") && j["vocab"].is_array()) return "Unigram";
+    fail("model", "no \"type\" and its fields match no model (BPE needs vocab and merges, WordPiece "
+                  "vocab, unk_token, continuing_subword_prefix and max_input_chars_per_word, WordLevel vocab "
+                  "and unk_token, Unigram a vocab list)");
+  }
+
+  std::unique_ptr<TokenModel> bpe_model(const json& j) const {
     if (j.contains("dropout") && !j["dropout"].is_null() && j["dropout"].get<double>() != 0.0)
       fail("model", "BPE dropout is not supported");
     Vocab vocab;
@@ -198,6 +328,7 @@ struct Loader {
       fail("model", e.what());
     }
   }
+
 };
 
 }  // namespace
@@ -214,11 +345,9 @@ std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const s
   if (!j.is_object()) throw_error(source + ": expected a JSON object at the top level");
   tok::Loader L{source};
   try {
-    if (j.contains("truncation") && !j["truncation"].is_null())
-      L.fail("truncation", "truncation settings are not supported yet");
-    if (j.contains("padding") && !j["padding"].is_null())
-      L.fail("padding", "padding settings are not supported yet");
     tok::PipelineParts parts;
+    parts.truncation = L.truncation(j.value("truncation", json()));
+    parts.padding = L.padding(j.value("padding", json()));
     parts.normalizer = L.normalizer(j.value("normalizer", json()));
     parts.pre_tokenizer = L.pre_tokenizer(j.value("pre_tokenizer", json()));
     parts.model = L.model(j.at("model"));

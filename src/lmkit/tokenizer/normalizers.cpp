@@ -185,7 +185,13 @@ class Lowercase : public Normalizer {
       size_t start = i;
       uint32_t cp = utf8::next(t.text, i);
       std::string ch;
-      utf8::append(ch, static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
+      if (cp == 0x130) {
+        // Rust's to_lowercase (which Hugging Face uses) applies the one unconditional
+        // multi-character mapping of SpecialCasing.txt: İ -> i + combining dot above.
+        ch = "i\xCC\x87";
+      } else {
+        utf8::append(ch, static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
+      }
       out.text += ch;
       out.orig_begin.insert(out.orig_begin.end(), ch.size(), t.orig_begin[start]);
       out.orig_end.insert(out.orig_end.end(), ch.size(), t.orig_end[i - 1]);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,8 @@ class PostProcessor {
   virtual ~PostProcessor() = default;
   // Combines one or two encodings; adds special tokens only when add_special_tokens.
   virtual Encoding process(Encoding a, std::optional<Encoding> b, bool add_special_tokens) const = 0;
+  // How many special tokens process() adds to one sequence or a pair (truncation leaves room).
+  virtual size_t added_tokens(bool /*is_pair*/) const { return 0; }
 };
 
 struct AddedToken {
@@ -141,14 +144,94 @@ std::unique_ptr<PostProcessor> make_template_processing(
 std::unique_ptr<PostProcessor> make_byte_level_post();
 std::unique_ptr<PostProcessor> make_post_sequence(std::vector<std::unique_ptr<PostProcessor>> parts);
 
+// WordPiece/BERT family and the character-class components (wordpiece_model.cpp,
+// bert_normalizers.cpp, char_pre_tokenizers.cpp, wordpiece_decoders.cpp).
+struct WordPieceOptions {
+  std::string unk_token = "[UNK]";
+  std::string continuing_subword_prefix = "##";
+  uint32_t max_input_chars_per_word = 100;
+};
+std::unique_ptr<TokenModel> make_wordpiece_model(Vocab vocab, WordPieceOptions options);
+std::unique_ptr<TokenModel> make_word_level_model(Vocab vocab, std::string unk_token);
+
+struct BertNormalizerOptions {
+  bool clean_text = true;
+  bool handle_chinese_chars = true;
+  std::optional<bool> strip_accents;  // unset: follow lowercase
+  bool lowercase = true;
+};
+std::unique_ptr<Normalizer> make_bert_normalizer(BertNormalizerOptions options);
+std::unique_ptr<Normalizer> make_strip(bool left, bool right);
+std::unique_ptr<Normalizer> make_strip_accents();
+
+std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer();
+std::unique_ptr<PreTokenizer> make_whitespace();  // \w+|[^\w\s]+
+std::unique_ptr<PreTokenizer> make_punctuation(SplitBehavior behavior);
+std::unique_ptr<PreTokenizer> make_digits(bool individual_digits);
+// Recombines (begin, end, is_match) runs covering a piece into pieces, per behavior.
+void apply_split_behavior(const std::vector<std::tuple<uint32_t, uint32_t, bool>>& runs, SplitBehavior behavior,
+                          std::vector<Piece>& out);
+
+// Post-processing pieces shared by the post-processors (post_processors.cpp).
+void append_encoding(Encoding& dst, const Encoding& src);
+void push_special_token(Encoding& e, int32_t id, const std::string& token, uint32_t type_id);
+void set_type_ids(Encoding& e, uint32_t type_id);
+Encoding plain_concat(Encoding a, std::optional<Encoding> b);  // type ids 0 then 1, no specials
+// Byte-level offsets exclude the spaces a token starts or ends with (Ġ or whitespace); with
+// add_prefix_space the first token keeps a single leading one.
+void trim_byte_level_offsets(Encoding& e, bool add_prefix_space);
+std::unique_ptr<PostProcessor> make_bert_processing(std::pair<std::string, int32_t> sep,
+                                                    std::pair<std::string, int32_t> cls);
+std::unique_ptr<PostProcessor> make_roberta_processing(std::pair<std::string, int32_t> sep,
+                                                       std::pair<std::string, int32_t> cls, bool trim_offsets,
+                                                       bool add_prefix_space);
+std::unique_ptr<PostProcessor> make_byte_level_post_trim_offsets(bool add_prefix_space);
+
+// Truncation and padding as tokenizer.json configures them (truncation_padding.cpp).
+enum class TruncationStrategy { LongestFirst, OnlyFirst, OnlySecond };
+struct TruncationParams {
+  uint32_t max_length = 512;
+  uint32_t stride = 0;
+  TruncationStrategy strategy = TruncationStrategy::LongestFirst;
+  bool left = false;  // direction Left: drop tokens from the start
+};
+struct PaddingParams {
+  std::optional<uint32_t> fixed_length;  // unset: BatchLongest (a single encoding is its own batch)
+  uint32_t pad_to_multiple_of = 0;
+  bool left = false;
+  int32_t pad_id = 0;
+  uint32_t pad_type_id = 0;
+  std::string pad_token = "[PAD]";
+};
+// Cuts a (and b) so that together they have at most max_length tokens; overflowing parts are
+// dropped. Throws lmkit::Error where Hugging Face returns an error.
+void truncate_encodings(Encoding& a, std::optional<Encoding>& b, const TruncationParams& p);
+void pad_encoding(Encoding& e, const PaddingParams& p);
+// Keeps tokens [begin, end) of every field.
+void keep_tokens(Encoding& e, size_t begin, size_t end);
+// Where the tokens of one split of the input (an added token or a pre-token) end.
+struct SplitEnd {
+  size_t end;
+  bool added;
+};
+// Keeps the splits Hugging Face's tokenize_with_limit keeps: from the start (or, with
+// from_end, the end), up to and including the first pre-token that brings the count to
+// max_tokens; added tokens count but never end the run.
+void keep_first_splits_within(Encoding& e, const std::vector<SplitEnd>& splits, size_t max_tokens, bool from_end);
+
+std::unique_ptr<Decoder> make_wordpiece_decoder(std::string prefix, bool cleanup);
+std::unique_ptr<Decoder> make_ctc_decoder(std::string pad_token, std::string word_delimiter_token, bool cleanup);
+
 // The assembled pipeline; implements Tokenizer.
 struct PipelineParts {
   std::unique_ptr<Normalizer> normalizer;
   std::unique_ptr<PreTokenizer> pre_tokenizer;
-  std::unique_ptr<BpeModel> model;
+  std::unique_ptr<TokenModel> model;
   std::unique_ptr<PostProcessor> post_processor;
   std::unique_ptr<Decoder> decoder;
   std::vector<AddedToken> added_tokens;
+  std::optional<TruncationParams> truncation;
+  std::optional<PaddingParams> padding;
 };
 std::unique_ptr<Tokenizer> make_pipeline_tokenizer(PipelineParts parts);
 

@@ -20,35 +20,13 @@ class PipelineTokenizer : public Tokenizer {
   }
 
   Encoding encode_full(std::string_view text, bool add_special_tokens) const override {
-    Encoding e = encode_sequence(text);
-    return finish(parts_.post_processor
-                      ? parts_.post_processor->process(std::move(e), std::nullopt, add_special_tokens)
-                      : std::move(e),
-                  text, "");
+    return assemble(sequence(text, false), std::nullopt, add_special_tokens);
   }
 
   Encoding encode_pair(std::string_view text, std::string_view pair,
                        bool add_special_tokens) const override {
-    Encoding a = encode_sequence(text);
-    Encoding b = encode_sequence(pair);
     // Offsets of each part refer to its own input; convert before combining.
-    a = finish(std::move(a), text, "");
-    b = finish(std::move(b), pair, "");
-    Encoding out;
-    if (parts_.post_processor) {
-      out = parts_.post_processor->process(std::move(a), std::move(b), add_special_tokens);
-    } else {
-      out = std::move(a);
-      out.type_ids.assign(out.ids.size(), 0);
-      for (size_t k = 0; k < b.ids.size(); ++k) {
-        out.ids.push_back(b.ids[k]);
-        out.tokens.push_back(b.tokens[k]);
-        out.offsets.push_back(b.offsets[k]);
-        out.special_tokens_mask.push_back(b.special_tokens_mask[k]);
-        out.type_ids.push_back(1);
-      }
-    }
-    return out;
+    return assemble(sequence(text, false), sequence(pair, true), add_special_tokens);
   }
 
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const override {
@@ -101,8 +79,43 @@ class PipelineTokenizer : public Tokenizer {
     return &parts_.added_tokens[added_by_id_[id]];
   }
 
+  // One input, offsets in code points of its own text. With truncation, Hugging Face stops
+  // tokenizing a sequence once max_length tokens are reached (at a pre-token boundary), even
+  // before the pair is truncated; that changes which sequence counts as the longer one, so
+  // lmkit drops the same pre-tokens. (OnlySecond leaves the first sequence whole.)
+  Encoding sequence(std::string_view text, bool second_of_pair) const {
+    const auto& t = parts_.truncation;
+    if (!t || (t->strategy == TruncationStrategy::OnlySecond && !second_of_pair))
+      return finish(encode_sequence(text), text, "");
+    std::vector<SplitEnd> splits;
+    Encoding e = encode_sequence(text, &splits);
+    keep_first_splits_within(e, splits, t->max_length, t->left);
+    return finish(std::move(e), text, "");
+  }
+
+  // Hugging Face's post_process: truncate (leaving room for the special tokens the
+  // post-processor will add), add the special tokens, then pad.
+  Encoding assemble(Encoding a, std::optional<Encoding> b, bool add_special_tokens) const {
+    a.sequence_ids.assign(a.ids.size(), 0);
+    if (b) b->sequence_ids.assign(b->ids.size(), 1);
+    if (parts_.truncation) {
+      TruncationParams t = *parts_.truncation;
+      size_t added = add_special_tokens && parts_.post_processor ? parts_.post_processor->added_tokens(b.has_value()) : 0;
+      if (added > t.max_length)
+        throw_error("truncation: max_length " + std::to_string(t.max_length) + " leaves no room for the " +
+                    std::to_string(added) + " special tokens the post-processor adds");
+      t.max_length -= static_cast<uint32_t>(added);
+      truncate_encodings(a, b, t);
+    }
+    Encoding out = parts_.post_processor ? parts_.post_processor->process(std::move(a), std::move(b), add_special_tokens)
+                                         : plain_concat(std::move(a), std::move(b));
+    if (parts_.padding) pad_encoding(out, *parts_.padding);
+    return out;
+  }
+
   // Encodes one sequence; offsets are byte offsets into text until finish() converts them.
-  Encoding encode_sequence(std::string_view text) const {
+  // With `splits`, also records where the tokens of each added token and pre-token end.
+  Encoding encode_sequence(std::string_view text, std::vector<SplitEnd>* splits = nullptr) const {
     if (!utf8::is_valid(text))
       throw_error("input text is not valid UTF-8; Hugging Face tokenizers only accept valid "
                   "Unicode strings");
@@ -117,6 +130,7 @@ class PipelineTokenizer : public Tokenizer {
       if (seg.added_index >= 0) {
         const AddedToken& t = parts_.added_tokens[seg.added_index];
         push(enc, t.id, t.content, seg.begin, seg.end);
+        if (splits) splits->push_back({enc.ids.size(), true});
         continue;
       }
       NormalizedText nt = NormalizedText::from_original(text.substr(seg.begin, seg.end - seg.begin), seg.begin);
@@ -154,6 +168,7 @@ class PipelineTokenizer : public Tokenizer {
           const std::string* tok = parts_.model->vocab().token(mt.id);
           push(enc, mt.id, tok ? *tok : std::string(), nt.orig_begin[nb], nt.orig_end[ne]);
         }
+        if (splits) splits->push_back({enc.ids.size(), false});
       }
     }
     return enc;
@@ -165,6 +180,8 @@ class PipelineTokenizer : public Tokenizer {
     e.offsets.emplace_back(b, end);
     e.special_tokens_mask.push_back(0);
     e.type_ids.push_back(0);
+    e.attention_mask.push_back(1);
+    e.sequence_ids.push_back(0);
   }
 
   // Byte offsets -> code point offsets, as Hugging Face reports them. Special tokens added by

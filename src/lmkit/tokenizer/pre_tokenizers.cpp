@@ -1,9 +1,67 @@
+#include <algorithm>
+
+#include "lmkit/tokenizer/char_classes.h"
 #include "lmkit/tokenizer/pipeline.h"
+#include "lmkit/tokenizer/utf8.h"
 
 namespace lmkit::tok {
 
 const char* const kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+void apply_split_behavior(const std::vector<std::tuple<uint32_t, uint32_t, bool>>& runs, SplitBehavior behavior,
+                          std::vector<Piece>& out) {
+  switch (behavior) {
+    case SplitBehavior::Removed:
+      for (auto [b, e, m] : runs)
+        if (!m) out.push_back({b, e});
+      break;
+    case SplitBehavior::Isolated:
+      for (auto [b, e, m] : runs) out.push_back({b, e});
+      break;
+    case SplitBehavior::MergedWithPrevious: {
+      bool prev_gap = false;
+      for (auto [b, e, m] : runs) {
+        if (m && prev_gap && !out.empty()) {
+          out.back().end = e;
+        } else {
+          out.push_back({b, e});
+        }
+        prev_gap = !m;
+      }
+      break;
+    }
+    case SplitBehavior::MergedWithNext: {
+      // Mirror image of MergedWithPrevious: a match joins the piece after it when that
+      // piece is not itself a match (so "a!!b" on "!" gives "a", "!", "!b").
+      size_t first = out.size();
+      bool next_match = false;
+      for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+        auto [b, e, m] = *it;
+        if (m && !next_match && out.size() > first) {
+          out.back().begin = b;
+        } else {
+          out.push_back({b, e});
+        }
+        next_match = m;
+      }
+      std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+      break;
+    }
+    case SplitBehavior::Contiguous: {
+      bool prev_match = false;
+      for (auto [b, e, m] : runs) {
+        if (m && prev_match && !out.empty()) {
+          out.back().end = e;
+        } else {
+          out.push_back({b, e});
+        }
+        prev_match = m;
+      }
+      break;
+    }
+  }
+}
 
 namespace {
 
@@ -37,59 +95,12 @@ class Split : public PreTokenizer {
         pos = e;
       }
       if (pos < view.size()) runs.emplace_back(p.begin + pos, p.end, invert_);
-      emit(runs, out);
+      apply_split_behavior(runs, behavior_, out);
     }
     pieces = std::move(out);
   }
 
  private:
-  void emit(const std::vector<std::tuple<uint32_t, uint32_t, bool>>& runs, std::vector<Piece>& out) const {
-    switch (behavior_) {
-      case SplitBehavior::Removed:
-        for (auto [b, e, m] : runs)
-          if (!m) out.push_back({b, e});
-        break;
-      case SplitBehavior::Isolated:
-        for (auto [b, e, m] : runs) out.push_back({b, e});
-        break;
-      case SplitBehavior::MergedWithPrevious: {
-        bool prev_gap = false;
-        for (auto [b, e, m] : runs) {
-          if (m && prev_gap && !out.empty()) {
-            out.back().end = e;
-          } else {
-            out.push_back({b, e});
-          }
-          prev_gap = !m;
-        }
-        break;
-      }
-      case SplitBehavior::MergedWithNext: {
-        bool pending = false;
-        for (auto [b, e, m] : runs) {
-          if (pending) {
-            out.back().end = e;
-          } else {
-            out.push_back({b, e});
-          }
-          pending = m;
-        }
-        break;
-      }
-      case SplitBehavior::Contiguous: {
-        bool prev_match = false;
-        for (auto [b, e, m] : runs) {
-          if (m && prev_match && !out.empty()) {
-            out.back().end = e;
-          } else {
-            out.push_back({b, e});
-          }
-          prev_match = m;
-        }
-        break;
-      }
-    }
-  }
   std::string literal_;
   std::unique_ptr<Regex> regex_;
   SplitBehavior behavior_;
@@ -112,18 +123,22 @@ class ByteLevel : public PreTokenizer {
   std::unique_ptr<Split> split_;
 };
 
+// Splits on Unicode whitespace (Rust's char::is_whitespace), dropping it.
 class WhitespaceSplit : public PreTokenizer {
  public:
   void split(const std::string& text, std::vector<Piece>& pieces) const override {
     std::vector<Piece> out;
     for (const Piece& p : pieces) {
-      uint32_t i = p.begin;
+      uint32_t word_begin = p.begin;
+      size_t i = p.begin;
       while (i < p.end) {
-        while (i < p.end && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-        uint32_t b = i;
-        while (i < p.end && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-        if (i > b) out.push_back({b, i});
+        size_t at = i;
+        if (chars::is_whitespace(utf8::next(text, i))) {
+          if (at > word_begin) out.push_back({word_begin, static_cast<uint32_t>(at)});
+          word_begin = static_cast<uint32_t>(i);
+        }
       }
+      if (p.end > word_begin) out.push_back({word_begin, p.end});
     }
     pieces = std::move(out);
   }

@@ -21,6 +21,8 @@ struct Encoding {
   std::vector<std::pair<uint32_t, uint32_t>> offsets;
   std::vector<uint8_t> special_tokens_mask;
   std::vector<uint32_t> type_ids;
+  std::vector<uint8_t> attention_mask;  // 0 for padding
+  std::vector<int32_t> sequence_ids;    // 0 or 1 (which input), -1 for added special and padding tokens
 };
 
 class Tokenizer {
