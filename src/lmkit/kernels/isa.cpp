@@ -88,9 +88,8 @@ namespace detail {
 const Ops& active_ops() {
   switch (active_isa()) {
     case Isa::Scalar: return scalar_ops();
-    // No AVX-512 table yet: CPUs with AVX-512 run the AVX2 path (issue 5 adds AVX-512/VNNI).
-    case Isa::Avx2:
-    case Isa::Avx512: return avx2_ops();
+    case Isa::Avx2: return avx2_ops();
+    case Isa::Avx512: return avx512_ops();
   }
   return scalar_ops();
 }

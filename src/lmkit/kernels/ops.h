@@ -36,6 +36,11 @@ struct Ops {
                     float* scratch);
 };
 
+// Activation preparation for quantized weights (int8 blocks, see BlockQ8Act), defined in
+// ops_avx2.cpp and used by both the AVX2 and the AVX-512 tables so they quantize alike.
+size_t avx2_prepared_row_bytes(DType w, int64_t K);
+void avx2_prepare_row(DType w, const float* x, int64_t K, void* prepared);
+
 const Ops& scalar_ops();
 const Ops& avx2_ops();
 const Ops& avx512_ops();

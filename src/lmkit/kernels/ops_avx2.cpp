@@ -1,33 +1,21 @@
 // The AVX2 + FMA path. Matmul is a dot product per (m, n) with a reduction order fixed by K
 // alone (8-wide lanes, four accumulators, then a fixed horizontal sum), so a row gives the
 // same bits whatever M is. Quantized weights meet activations quantized to int8 blocks of 32
-// (one f32 scale each), multiplied with maddubs as llama.cpp does. Element-wise ops stay on
-// the scalar references for now: matmuls are where decode time goes.
+// (one f32 scale each), multiplied with maddubs as llama.cpp does. Element-wise ops and
+// attention are the shared SIMD versions in simd_elementwise.h, compiled here for AVX2.
 #include <immintrin.h>
 
 #include <cstring>
 
 #include "lmkit/kernels/ops.h"
 #include "lmkit/kernels/quant_blocks.h"
+#include "lmkit/kernels/simd_avx2.h"
+#include "lmkit/kernels/simd_elementwise.h"
 
 namespace lmkit::kernels::detail {
 namespace {
 
-// Activations quantized per block of 32 for the integer dot products.
-struct BlockQ8x {
-  float d;
-  int8_t qs[32];
-};
-
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  lo = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, lo);
-  return _mm_cvtss_f32(_mm_add_ss(lo, sh));
-}
+inline float hsum(__m256 v) { return Avx2Vec::reduce_add(v); }
 
 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -97,7 +85,7 @@ inline __m256i dot_i8x32(__m256i w, __m256i x) {
   return _mm256_madd_epi16(dot16, _mm256_set1_epi16(1));
 }
 
-float dot_q8_0(const BlockQ8x* xb, const void* row, int64_t n_blocks) {
+float dot_q8_0(const BlockQ8Act* xb, const void* row, int64_t n_blocks) {
   const auto* wb = static_cast<const BlockQ8_0*>(row);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n_blocks; ++b) {
@@ -109,7 +97,7 @@ float dot_q8_0(const BlockQ8x* xb, const void* row, int64_t n_blocks) {
   return hsum(acc);
 }
 
-float dot_q4_0(const BlockQ8x* xb, const void* row, int64_t n_blocks) {
+float dot_q4_0(const BlockQ8Act* xb, const void* row, int64_t n_blocks) {
   const auto* wb = static_cast<const BlockQ4_0*>(row);
   const __m128i low_mask = _mm_set1_epi8(0x0F);
   const __m256i eight = _mm256_set1_epi8(8);
@@ -133,13 +121,15 @@ bool supports(DType t) {
 
 bool quantizes_activations(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
 
-size_t prepared_row_bytes(DType w, int64_t K) {
-  return quantizes_activations(w) ? static_cast<size_t>(K / 32) * sizeof(BlockQ8x) : 0;
+}  // namespace
+
+size_t avx2_prepared_row_bytes(DType w, int64_t K) {
+  return quantizes_activations(w) ? static_cast<size_t>(K / 32) * sizeof(BlockQ8Act) : 0;
 }
 
-void prepare_row(DType w, const float* x, int64_t K, void* prepared) {
+void avx2_prepare_row(DType w, const float* x, int64_t K, void* prepared) {
   if (!quantizes_activations(w)) return;
-  auto* out = static_cast<BlockQ8x*>(prepared);
+  auto* out = static_cast<BlockQ8Act*>(prepared);
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   for (int64_t b = 0; b < K / 32; ++b) {
     const float* xb = x + b * 32;
@@ -170,11 +160,13 @@ void prepare_row(DType w, const float* x, int64_t K, void* prepared) {
   }
 }
 
+namespace {
+
 void matmul_rows(const float* x, const void* prepared, int64_t M, const Matrix& w,
                  size_t row_stride, float* y, int64_t ldy, int64_t n_begin, int64_t n_end) {
   const int64_t K = w.cols;
   const char* base = static_cast<const char*>(w.data);
-  const auto* xq = static_cast<const BlockQ8x*>(prepared);
+  const auto* xq = static_cast<const BlockQ8Act*>(prepared);
   const int64_t n_blocks = K / 32;
   for (int64_t n = n_begin; n < n_end; ++n) {
     const void* row = base + n * row_stride;
@@ -192,16 +184,17 @@ void matmul_rows(const float* x, const void* prepared, int64_t M, const Matrix& 
   }
 }
 
-void add(float* y, const float* x, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
-  for (; i < n; ++i) y[i] += x[i];
-}
-
 const Ops kAvx2Ops = {
-    prepared_row_bytes, prepare_row,   matmul_rows, supports, ref::rmsnorm,
-    ref::softmax,       ref::silu_mul, add,         ref::rope, ref::attention,
+    avx2_prepared_row_bytes,
+    avx2_prepare_row,
+    matmul_rows,
+    supports,
+    rmsnorm_simd<Avx2Vec>,
+    softmax_simd<Avx2Vec>,
+    silu_mul_simd<Avx2Vec>,
+    add_simd<Avx2Vec>,
+    rope_simd<Avx2Vec>,
+    attention_simd<Avx2Vec>,
 };
 
 }  // namespace

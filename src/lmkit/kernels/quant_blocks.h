@@ -23,4 +23,12 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block must be 18 bytes as in GGUF");
 
+// Activations quantized per block of 32 (one f32 scale, round to nearest even of x * 127 /
+// max|x|) for the integer dot products of the SIMD paths. Prepared by avx2_prepare_row
+// (ops_avx2.cpp), which the AVX-512 table reuses so both quantize activations identically.
+struct BlockQ8Act {
+  float d;
+  int8_t qs[32];
+};
+
 }  // namespace lmkit::kernels
