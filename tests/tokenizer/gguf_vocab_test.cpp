@@ -112,7 +112,7 @@ TEST(TokenizerJson, MalformedFilesNameTheProblem) {
   } cases[] = {
       {"{", "not valid JSON"},
       {"[]", "JSON object"},
-      {R"({"model": {"type": "Unigram", "vocab": []}})", "Unigram"},
+      {R"({"model": {"type": "Unigram", "unk_id": 3, "vocab": [["a", -1.0]]}})", "unk_id"},
       {R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})", "not in the vocabulary"},
       {R"({"normalizer": {"type": "Frobnicate"}, "model": {"type": "BPE", "vocab": {}, "merges": []}})",
        "Frobnicate"},

@@ -59,6 +59,9 @@ INSTANTIATE_TEST_SUITE_P(Bpe, GoldenVectors,
                          ::testing::Values("qwen3", "llama3", "llama2", "deepseek_v3",
                                            "hf_trained_32k", "hf_trained_sample_32k"),
                          [](const auto& info) { return info.param; });
+// SentencePiece-style: gemma3 (BPE, 262k vocabulary) and t5 (Unigram, Precompiled, Metaspace).
+INSTANTIATE_TEST_SUITE_P(SentencePiece, GoldenVectors, ::testing::Values("gemma3", "t5"),
+                         [](const auto& info) { return info.param; });
 INSTANTIATE_TEST_SUITE_P(WordPiece, GoldenVectors, ::testing::Values("bert-base-uncased", "bert-base-chinese"),
                          [](const auto& info) {
                            std::string name = info.param;

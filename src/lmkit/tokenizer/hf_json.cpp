@@ -5,6 +5,7 @@
 
 #include "lmkit/base/error.h"
 #include "lmkit/tokenizer/pipeline.h"
+#include "lmkit/tokenizer/utf8.h"
 
 namespace lmkit {
 namespace tok {
@@ -132,6 +133,7 @@ struct Loader {
     if (type == "Strip") return make_strip(flag(j, "strip_left", true), flag(j, "strip_right", true));
     if (type == "StripAccents") return make_strip_accents();
     if (type == "Prepend") return make_prepend(str(j, "prepend", "Prepend normalizer"));
+    if (type == "Precompiled") return precompiled(j);
     if (type == "Replace") {
       auto [p, is_regex] = pattern(j, "Replace normalizer");
       return make_replace(p, is_regex, str(j, "content", "Replace normalizer"));
@@ -166,6 +168,10 @@ struct Loader {
       return make_split(p, is_regex, behavior, flag(j, "invert", false));
     }
     if (type == "WhitespaceSplit") return make_whitespace_split();
+    if (type == "Metaspace") {
+      auto [replacement, scheme] = metaspace_fields(j, "Metaspace pre-tokenizer");
+      return make_metaspace(replacement, scheme, flag(j, "split", true));
+    }
     if (type == "Whitespace") return make_whitespace();
     if (type == "BertPreTokenizer") return make_bert_pre_tokenizer();
     if (type == "Punctuation") return make_punctuation(split_behavior(j, "Punctuation pre-tokenizer", "Isolated"));
@@ -185,6 +191,10 @@ struct Loader {
     if (type == "ByteLevel") return make_byte_level_decoder();
     if (type == "ByteFallback") return make_byte_fallback_decoder();
     if (type == "Fuse") return make_fuse_decoder();
+    if (type == "Metaspace") {
+      auto [replacement, scheme] = metaspace_fields(j, "Metaspace decoder");
+      return make_metaspace_decoder(replacement, scheme);
+    }
     if (type == "WordPiece")
       return make_wordpiece_decoder(str_or(j, "prefix", "##", "WordPiece decoder"), flag(j, "cleanup", true));
     if (type == "CTC")
@@ -262,6 +272,7 @@ struct Loader {
     if (!j.is_object()) fail("model", "expected an object");
     std::string type = j.contains("type") ? str(j, "type", "model") : model_type_from_fields(j);
     if (type == "BPE") return bpe_model(j);
+    if (type == "Unigram") return unigram_model(j);
     if (type == "WordPiece") {
       WordPieceOptions o;
       o.unk_token = str_or(j, "unk_token", o.unk_token, "WordPiece model");
@@ -329,6 +340,63 @@ struct Loader {
     }
   }
 
+  // SentencePiece family: Unigram model, Metaspace, Precompiled.
+  std::unique_ptr<TokenModel> unigram_model(const json& j) const {
+    auto v = j.find("vocab");
+    if (v == j.end() || !v->is_array()) fail("model.vocab", "expected a list of [piece, score]");
+    std::vector<std::pair<std::string, double>> pieces;
+    pieces.reserve(v->size());
+    for (const json& e : *v) {
+      if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+        fail("model.vocab", "entry #" + std::to_string(pieces.size()) + " is not [piece, score]: " + e.dump());
+      pieces.emplace_back(e[0].get<std::string>(), e[1].get<double>());
+    }
+    std::optional<int32_t> unk_id;
+    auto u = j.find("unk_id");
+    if (u != j.end() && !u->is_null()) {
+      if (!u->is_number_unsigned()) fail("model.unk_id", "expected a non-negative integer or null");
+      uint64_t id = u->get<uint64_t>();
+      if (id >= pieces.size())
+        fail("model.unk_id", std::to_string(id) + " is not in the vocabulary (" + std::to_string(pieces.size()) +
+                                 " pieces)");
+      unk_id = static_cast<int32_t>(id);
+    }
+    try {
+      return make_unigram_model(std::move(pieces), unk_id, flag(j, "byte_fallback", false));
+    } catch (const Error& e) {
+      fail("model", e.what());
+    }
+  }
+
+  // replacement and prepend_scheme, with the legacy add_prefix_space as Hugging Face reads it:
+  // add_prefix_space=false requires prepend_scheme "never" (absent means "always", an error).
+  std::pair<std::string, PrependScheme> metaspace_fields(const json& j, const std::string& where) const {
+    std::string replacement = str(j, "replacement", where);
+    if (utf8::count(replacement) != 1 || !utf8::is_valid(replacement))
+      fail(where, "replacement must be exactly one character, not '" + replacement + "'");
+    std::string s = str_or(j, "prepend_scheme", "always", where);
+    PrependScheme scheme;
+    if (s == "always") scheme = PrependScheme::Always;
+    else if (s == "first") scheme = PrependScheme::First;
+    else if (s == "never") scheme = PrependScheme::Never;
+    else fail(where, "prepend_scheme must be \"always\", \"first\" or \"never\", not '" + s + "'");
+    if (!flag(j, "add_prefix_space", true)) {
+      if (scheme != PrependScheme::Never)
+        fail(where, "add_prefix_space=false does not match prepend_scheme \"" + s + "\"");
+    }
+    return {replacement, scheme};
+  }
+
+  std::unique_ptr<Normalizer> precompiled(const json& j) const {
+    const char* where = "Precompiled normalizer";
+    auto bytes = base64_decode(str(j, "precompiled_charsmap", where));
+    if (!bytes) fail(std::string(where) + ".precompiled_charsmap", "not valid base64");
+    try {
+      return make_precompiled(std::move(*bytes));
+    } catch (const Error& e) {
+      fail(where, e.what());
+    }
+  }
 };
 
 }  // namespace
@@ -371,11 +439,27 @@ std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const s
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_error("cannot read tokenizer file '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return from_json(ss.str(), path);
+  auto slurp = [](const std::string& p, std::string& out) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return true;
+  };
+  std::string bytes;
+  if (!slurp(path, bytes)) throw_error("cannot read tokenizer file '" + path + "'");
+  bool model_extension = path.size() >= 6 && path.compare(path.size() - 6, 6, ".model") == 0;
+  if (model_extension || tok::looks_like_sentencepiece_model(bytes)) {
+    // SentencePiece .model: what it cannot say comes from tokenizer_config.json beside it.
+    size_t slash = path.find_last_of('/');
+    std::string config_path = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) +
+                              "tokenizer_config.json";
+    std::string config;
+    if (!slurp(config_path, config)) config.clear();
+    return tok::load_sentencepiece_model(bytes, path, config, config_path);
+  }
+  return from_json(bytes, path);
 }
 
 }  // namespace lmkit

@@ -166,8 +166,29 @@ class Replace : public Normalizer {
            p = t.text.find(literal_, p + literal_.size()))
         matches.emplace_back(p, p + literal_.size());
     }
-    for (auto it = matches.rbegin(); it != matches.rend(); ++it)
-      t.replace_range(it->first, it->second, content_);
+    if (matches.empty() || t.text.empty()) return;
+    // One pass (replacing match by match is quadratic on long texts). As in Hugging Face's
+    // NormalizedString::replace, the content takes the origin of the match's LAST byte
+    // ("   " -> "X" points at the third space), or of the byte before an empty match.
+    NormalizedText out;
+    out.text.reserve(t.text.size());
+    size_t pos = 0;
+    auto copy = [&](size_t b, size_t e) {
+      out.text.append(t.text, b, e - b);
+      out.orig_begin.insert(out.orig_begin.end(), t.orig_begin.begin() + b, t.orig_begin.begin() + e);
+      out.orig_end.insert(out.orig_end.end(), t.orig_end.begin() + b, t.orig_end.begin() + e);
+    };
+    for (auto [b, e] : matches) {
+      copy(pos, b);
+      size_t k = e > 0 ? e - 1 : 0;
+      uint32_t ob = t.orig_begin[k], oe = e > 0 ? t.orig_end[k] : ob;
+      out.text += content_;
+      out.orig_begin.insert(out.orig_begin.end(), content_.size(), ob);
+      out.orig_end.insert(out.orig_end.end(), content_.size(), oe);
+      pos = e;
+    }
+    copy(pos, t.text.size());
+    t = std::move(out);
   }
 
  private:

@@ -49,6 +49,9 @@ class PreTokenizer {
   virtual void split(const std::string& text, std::vector<Piece>& pieces) const = 0;
   // ByteLevel maps each byte to its GPT-2 character before the model sees it.
   virtual bool maps_bytes() const { return false; }
+  // What the pipeline calls. Pre-tokenizers that also rewrite the text of their pieces
+  // (Metaspace) override it and may replace `t` wholesale; the others only split.
+  virtual void apply(NormalizedText& t, std::vector<Piece>& pieces) const { split(t.text, pieces); }
 };
 
 class Decoder {
@@ -221,6 +224,27 @@ void keep_first_splits_within(Encoding& e, const std::vector<SplitEnd>& splits, 
 
 std::unique_ptr<Decoder> make_wordpiece_decoder(std::string prefix, bool cleanup);
 std::unique_ptr<Decoder> make_ctc_decoder(std::string pad_token, std::string word_delimiter_token, bool cleanup);
+
+// SentencePiece family (unigram_model.cpp, metaspace.cpp, precompiled.cpp).
+// pieces: (text, score) in id order; unk_id unset means an unknown character is an error.
+std::unique_ptr<TokenModel> make_unigram_model(std::vector<std::pair<std::string, double>> pieces,
+                                               std::optional<int32_t> unk_id, bool byte_fallback);
+enum class PrependScheme { Always, First, Never };
+// replacement: one character (U+2581 "▁" in practice).
+std::unique_ptr<PreTokenizer> make_metaspace(std::string replacement, PrependScheme scheme, bool split);
+std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, PrependScheme scheme);
+// charsmap: SentencePiece's precompiled_charsmap bytes (not base64). Throws lmkit::Error if
+// it cannot be parsed.
+std::unique_ptr<Normalizer> make_precompiled(std::string charsmap);
+// Standard base64 (RFC 4648, padding optional); nullopt on any invalid character.
+std::optional<std::string> base64_decode(std::string_view text);
+// A SentencePiece .model file (serialized ModelProto) as the pipeline transformers' converters
+// build from it (sentencepiece_model.cpp). config_json: the tokenizer_config.json beside it,
+// or empty. Errors name `source` (or config_source), the field and the byte offset.
+std::unique_ptr<Tokenizer> load_sentencepiece_model(std::string_view bytes, const std::string& source,
+                                                    const std::string& config_json, const std::string& config_source);
+// True when a tokenizer file's bytes look like a serialized ModelProto rather than JSON.
+bool looks_like_sentencepiece_model(std::string_view bytes);
 
 // The assembled pipeline; implements Tokenizer.
 struct PipelineParts {

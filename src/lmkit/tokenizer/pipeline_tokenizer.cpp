@@ -139,7 +139,7 @@ class PipelineTokenizer : public Tokenizer {
       pieces.assign(1, Piece{0, static_cast<uint32_t>(nt.text.size())});
       bool maps_bytes = false;
       if (parts_.pre_tokenizer) {
-        parts_.pre_tokenizer->split(nt.text, pieces);
+        parts_.pre_tokenizer->apply(nt, pieces);
         maps_bytes = parts_.pre_tokenizer->maps_bytes();
       }
       for (const Piece& p : pieces) {
@@ -165,6 +165,10 @@ class PipelineTokenizer : public Tokenizer {
         for (const ModelToken& mt : model_tokens) {
           uint32_t nb = char_byte[mt.char_begin];
           uint32_t ne = char_byte[mt.char_end] - 1;
+          if (mt.text_is_value) {
+            push(enc, mt.id, word_chars(word, mt.char_begin, mt.char_end), nt.orig_begin[nb], nt.orig_end[ne]);
+            continue;
+          }
           const std::string* tok = parts_.model->vocab().token(mt.id);
           push(enc, mt.id, tok ? *tok : std::string(), nt.orig_begin[nb], nt.orig_end[ne]);
         }
@@ -172,6 +176,16 @@ class PipelineTokenizer : public Tokenizer {
       }
     }
     return enc;
+  }
+
+  // The code points [cb, ce) of word.
+  static std::string word_chars(std::string_view word, uint32_t cb, uint32_t ce) {
+    size_t i = 0, b = 0;
+    for (uint32_t c = 0; c < ce && i < word.size(); ++c) {
+      if (c == cb) b = i;
+      utf8::next(word, i);
+    }
+    return std::string(word.substr(b, i - b));
   }
 
   static void push(Encoding& e, int32_t id, const std::string& token, uint32_t b, uint32_t end) {

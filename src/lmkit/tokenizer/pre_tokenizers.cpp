@@ -152,6 +152,9 @@ class Sequence : public PreTokenizer {
   void split(const std::string& text, std::vector<Piece>& pieces) const override {
     for (const auto& p : parts_) p->split(text, pieces);
   }
+  void apply(NormalizedText& t, std::vector<Piece>& pieces) const override {
+    for (const auto& p : parts_) p->apply(t, pieces);
+  }
   bool maps_bytes() const override { return maps_bytes_; }
 
  private:
