@@ -1,0 +1,389 @@
+// POST /v1/completions and /v1/chat/completions over the Scheduler.
+//
+// A request with P prompts and n choices becomes P*n scheduler requests submitted all or
+// nothing; choice index = prompt * n + sample (as vLLM numbers them). The scheduler thread
+// hands each Event to an Inbox; the handler thread (non-streaming) or the chunked content
+// provider (streaming) drains it, watching the socket so a client that went away is cancelled
+// within one wait (kPollInterval) plus one engine step.
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include <httplib.h>
+
+#include "lmkit/engine/loaded_model.h"
+#include "lmkit/engine/scheduler.h"
+#include "lmkit/server/api_error.h"
+#include "lmkit/server/openai_request.h"
+#include "lmkit/server/openai_response.h"
+#include "lmkit/server/server_context.h"
+#include "lmkit/server/socket_watch.h"
+
+namespace lmkit::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+struct ChoiceEvent {
+  size_t choice;
+  engine::Event event;
+};
+
+// Events from the scheduler thread to the thread writing the reply.
+class Inbox {
+ public:
+  void push(size_t choice, const engine::Event& e) {
+    {
+      std::lock_guard lock(mutex_);
+      events_.push_back({choice, e});
+    }
+    cv_.notify_one();
+  }
+  // Whatever arrived, waiting up to `timeout` for the first one.
+  std::deque<ChoiceEvent> take(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, timeout, [&] { return !events_.empty(); });
+    std::deque<ChoiceEvent> out;
+    out.swap(events_);
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<ChoiceEvent> events_;
+};
+
+struct Choice {
+  std::string text;
+  std::vector<int32_t> ids;
+  std::vector<engine::PositionLogprobs> logprobs;
+  bool finished = false;
+  bool started = false;  // streaming: the first chunk (role / echo) went out
+  engine::Event last;    // the final event once finished
+};
+
+// One HTTP generation request in flight: its scheduler ids and everything received so far.
+struct Generation {
+  ServerContext& ctx;
+  GenerationRequest request;
+  std::string id;
+  int64_t created = 0;
+  std::vector<uint64_t> scheduler_ids;
+  std::shared_ptr<Inbox> inbox = std::make_shared<Inbox>();
+  std::vector<Choice> choices;
+  size_t unfinished = 0;
+  bool cancelled = false;
+  std::unique_ptr<ConnectionWatch> watch;
+
+  Generation(ServerContext& c, GenerationRequest r) : ctx(c), request(std::move(r)) {}
+  ~Generation() { cancel(); }
+
+  bool chat() const { return request.endpoint == Endpoint::ChatCompletions; }
+  size_t prompt_of(size_t choice) const { return choice / static_cast<size_t>(request.n); }
+
+  void submit() {
+    std::vector<engine::Request> requests;
+    std::vector<engine::EventCallback> callbacks;
+    const size_t n = static_cast<size_t>(request.n);
+    for (size_t p = 0; p < request.prompts.size(); ++p) {
+      for (size_t k = 0; k < n; ++k) {
+        engine::Request er;
+        er.prompt = request.prompts[p];
+        er.options = request.options;
+        er.options.sampling.seed += k;
+        er.timeout_ms = ctx.options.request_timeout_ms;
+        requests.push_back(std::move(er));
+        callbacks.push_back(make_callback(p * n + k));
+      }
+    }
+    choices.resize(requests.size());
+    unfinished = requests.size();
+    try {
+      scheduler_ids = ctx.scheduler.submit_all(std::move(requests), std::move(callbacks));
+    } catch (const engine::QueueFullError& e) {
+      if (ctx.draining) throw ApiError(503, "the server is shutting down");
+      throw ApiError(429, std::string("the server is busy: ") + e.what(), "", "queue_full");
+    }
+  }
+
+  // Runs on the scheduler thread: queue the event, record latency metrics, nothing more.
+  engine::EventCallback make_callback(size_t choice) {
+    struct Timing {
+      Clock::time_point submitted = Clock::now(), last;
+      bool first = true;
+    };
+    auto timing = std::make_shared<Timing>();
+    return [inbox = inbox, &metrics = ctx.metrics, timing, choice](const engine::Event& e) {
+      if (!e.ids.empty()) {
+        const auto now = Clock::now();
+        if (timing->first) {
+          metrics.observe_time_to_first_token(
+              std::chrono::duration<double>(now - timing->submitted).count());
+          timing->first = false;
+          for (size_t i = 1; i < e.ids.size(); ++i) metrics.observe_inter_token(0.0);
+        } else {
+          const double each = std::chrono::duration<double>(now - timing->last).count() /
+                              static_cast<double>(e.ids.size());
+          for (size_t i = 0; i < e.ids.size(); ++i) metrics.observe_inter_token(each);
+        }
+        timing->last = now;
+      }
+      inbox->push(choice, e);
+    };
+  }
+
+  void cancel() {
+    if (cancelled || unfinished == 0) return;
+    cancelled = true;
+    for (uint64_t id : scheduler_ids) ctx.scheduler.cancel(id);
+  }
+
+  void apply(const ChoiceEvent& ce) {
+    Choice& c = choices[ce.choice];
+    const engine::Event& e = ce.event;
+    c.text += e.text;
+    c.ids.insert(c.ids.end(), e.ids.begin(), e.ids.end());
+    c.logprobs.insert(c.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+    if (e.finished && !c.finished) {
+      c.finished = true;
+      c.last = e;
+      --unfinished;
+    }
+  }
+
+  // The first engine error among finished choices (timeout, shutdown), if any.
+  const engine::Event* engine_error() const {
+    for (const auto& c : choices)
+      if (c.finished && !c.last.error.empty()) return &c.last;
+    return nullptr;
+  }
+  ApiError error_for(const engine::Event& e) const {
+    if (ctx.draining) return ApiError(503, e.error);
+    if (e.error.find("timed out") != std::string::npos) return ApiError(504, e.error, "", "timeout");
+    return ApiError(500, e.error);
+  }
+
+  OJson usage() const {
+    int64_t prompt = 0, cached = 0, completion = 0;
+    for (size_t i = 0; i < choices.size(); ++i) {
+      completion += static_cast<int64_t>(choices[i].ids.size());
+      // The prompt counts once per prompt, not per sample (as OpenAI bills it); its cached
+      // share is what the first sample found in the prefix cache.
+      if (i % static_cast<size_t>(request.n) == 0) {
+        prompt += static_cast<int64_t>(request.prompts[prompt_of(i)].size());
+        cached += choices[i].last.cached_prompt_tokens;
+      }
+    }
+    return usage_json(prompt, completion, cached);
+  }
+
+  static const char* finish_name(const engine::Event& e) {
+    return engine::finish_reason_name(e.finish_reason);
+  }
+
+  OJson logprobs_json(const Choice& c, size_t from, int64_t first_offset) const {
+    if (!request.logprobs) return nullptr;
+    std::vector<int32_t> ids(c.ids.begin() + static_cast<std::ptrdiff_t>(from), c.ids.end());
+    std::vector<engine::PositionLogprobs> lps(
+        c.logprobs.begin() + static_cast<std::ptrdiff_t>(std::min(from, c.logprobs.size())),
+        c.logprobs.end());
+    const Tokenizer* tok = ctx.model.tokenizer();
+    if (chat()) {
+      OJson j;
+      j["content"] = chat_logprobs_content(lps, request.top_logprobs, tok);
+      j["refusal"] = nullptr;
+      return j;
+    }
+    return completion_logprobs_json(ids, lps, request.top_logprobs, tok, first_offset);
+  }
+
+  OJson header(const char* object) const {
+    OJson j;
+    j["id"] = id;
+    j["object"] = object;
+    j["created"] = created;
+    j["model"] = ctx.served_name();
+    return j;
+  }
+
+  std::string full_response() const {
+    OJson j = header(chat() ? "chat.completion" : "text_completion");
+    OJson out = OJson::array();
+    for (size_t i = 0; i < choices.size(); ++i) {
+      const Choice& c = choices[i];
+      OJson choice;
+      choice["index"] = i;
+      if (chat()) {
+        choice["message"] = {{"role", "assistant"}, {"content", c.text}};
+        choice["logprobs"] = logprobs_json(c, 0, 0);
+      } else {
+        const std::string& echo = request.echo ? request.prompt_texts[prompt_of(i)] : std::string();
+        choice["text"] = echo + c.text;
+        choice["logprobs"] = logprobs_json(c, 0, static_cast<int64_t>(echo.size()));
+      }
+      choice["finish_reason"] = finish_name(c.last);
+      out.push_back(std::move(choice));
+    }
+    j["choices"] = std::move(out);
+    j["usage"] = usage();
+    return dump(j);
+  }
+
+  // SSE chunks for one event of a stream.
+  std::string stream_chunks(const ChoiceEvent& ce, size_t ids_before, size_t text_before) {
+    Choice& c = choices[ce.choice];
+    const engine::Event& e = ce.event;
+    const bool final_event = e.finished && e.error.empty();
+    std::string out;
+    auto chunk = [&](OJson choice) {
+      OJson j = header(chat() ? "chat.completion.chunk" : "text_completion");
+      j["choices"] = OJson::array({std::move(choice)});
+      if (request.include_usage) j["usage"] = nullptr;
+      out += sse_event(j);
+    };
+    if (chat() && !c.started) {
+      c.started = true;
+      chunk({{"index", ce.choice},
+             {"delta", {{"role", "assistant"}, {"content", ""}}},
+             {"logprobs", nullptr},
+             {"finish_reason", nullptr}});
+    }
+    std::string text = e.text;
+    int64_t first_offset = static_cast<int64_t>(text_before);
+    if (!chat()) {
+      const std::string& echo = request.prompt_texts[prompt_of(ce.choice)];
+      if (request.echo) first_offset += static_cast<int64_t>(echo.size());
+      if (request.echo && !c.started) text = echo + text;
+      c.started = true;
+    }
+    const bool has_new = !text.empty() || c.ids.size() > ids_before;
+    if (!has_new && !final_event) return out;
+    OJson choice;
+    choice["index"] = ce.choice;
+    if (chat()) {
+      choice["delta"] = text.empty() ? OJson::object() : OJson{{"content", text}};
+    } else {
+      choice["text"] = text;
+    }
+    choice["logprobs"] = c.ids.size() > ids_before ? logprobs_json(c, ids_before, first_offset)
+                                                   : OJson(nullptr);
+    choice["finish_reason"] = final_event ? OJson(finish_name(e)) : OJson(nullptr);
+    chunk(std::move(choice));
+    return out;
+  }
+
+  std::string stream_end() const {
+    std::string out;
+    if (const engine::Event* err = engine_error()) {
+      const ApiError e = error_for(*err);
+      out += "data: " + error_body(e) + "\n\n";
+    } else if (request.include_usage) {
+      OJson j = header(chat() ? "chat.completion.chunk" : "text_completion");
+      j["choices"] = OJson::array();
+      j["usage"] = usage();
+      out += sse_event(j);
+    }
+    out += kSseDone;
+    return out;
+  }
+};
+
+void run_non_streaming(Generation& g, httplib::Response& res) {
+  while (g.unfinished > 0) {
+    for (const ChoiceEvent& ce : g.inbox->take(kPollInterval)) g.apply(ce);
+    if (g.unfinished > 0 && g.watch->peer_closed()) {
+      g.cancel();
+      // Nobody reads the reply; wait for the finals so the scheduler is done with us.
+      while (g.unfinished > 0)
+        for (const ChoiceEvent& ce : g.inbox->take(kPollInterval)) g.apply(ce);
+      res.status = 499;  // nginx's "client closed request", for the log and metrics only
+      return;
+    }
+  }
+  if (const engine::Event* err = g.engine_error()) throw g.error_for(*err);
+  res.set_content(g.full_response(), "application/json");
+}
+
+void run_streaming(std::shared_ptr<Generation> g, httplib::Response& res) {
+  g->ctx.begin_reply();
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [g](size_t, httplib::DataSink& sink) {
+        if (g->unfinished == 0) {
+          sink.done();
+          return true;
+        }
+        auto events = g->inbox->take(kPollInterval);
+        if (events.empty()) {
+          if (g->watch->peer_closed()) {
+            g->cancel();
+            return false;
+          }
+          return true;
+        }
+        std::string out;
+        for (const ChoiceEvent& ce : events) {
+          const Choice& c = g->choices[ce.choice];
+          const size_t ids_before = c.ids.size(), text_before = c.text.size();
+          g->apply(ce);
+          out += g->stream_chunks(ce, ids_before, text_before);
+        }
+        if (g->unfinished == 0) out += g->stream_end();
+        if (!out.empty() && !sink.write(out.data(), out.size())) {
+          g->cancel();
+          return false;
+        }
+        if (g->unfinished == 0) sink.done();
+        return true;
+      },
+      [g](bool) {
+        // Whatever ended the stream (done, a failed write, the server stopping): release the
+        // engine's work. cancel() is a no-op once every choice finished.
+        g->cancel();
+        g->ctx.end_reply();
+      });
+}
+
+void handle_generation(ServerContext& ctx, Endpoint endpoint, const httplib::Request& req,
+                       httplib::Response& res) {
+  if (ctx.draining) throw ApiError(503, "the server is shutting down");
+  const Json body = parse_body(req.body);
+  check_model_name(body, ctx.options.model_names);
+  auto g = std::make_shared<Generation>(
+      ctx, parse_generation_request(endpoint, body, ctx.model, ctx.scheduler.context_size()));
+  g->id = new_response_id(endpoint == Endpoint::ChatCompletions ? "chatcmpl" : "cmpl");
+  g->created = static_cast<int64_t>(std::time(nullptr));
+  g->watch = std::make_unique<ConnectionWatch>(req.remote_addr, req.remote_port, req.local_port);
+  g->submit();
+  if (g->request.stream) {
+    run_streaming(std::move(g), res);
+  } else {
+    ctx.begin_reply();
+    struct EndReply {
+      ServerContext& c;
+      ~EndReply() { c.end_reply(); }
+    } end_reply{ctx};
+    run_non_streaming(*g, res);
+  }
+}
+
+}  // namespace
+
+void handle_completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  handle_generation(ctx, Endpoint::Completions, req, res);
+}
+
+void handle_chat_completions(ServerContext& ctx, const httplib::Request& req,
+                             httplib::Response& res) {
+  handle_generation(ctx, Endpoint::ChatCompletions, req, res);
+}
+
+}  // namespace lmkit::server

@@ -1,0 +1,278 @@
+#include "lmkit/server/openai_request.h"
+
+#include <random>
+
+#include "lmkit/engine/loaded_model.h"
+#include "lmkit/models/model.h"
+#include "lmkit/server/api_error.h"
+#include "lmkit/tokenizer/tokenizer.h"
+
+namespace lmkit::server {
+
+namespace {
+
+constexpr int64_t kMaxChoices = 128;  // OpenAI's limit for n
+constexpr int64_t kMaxTopLogprobs = 20;
+
+// Runs a model/tokenizer call whose lmkit::Error is the client's fault (a template that
+// rejects the messages, a model without a tokenizer) and reports it as a 400 on `param`.
+template <class F>
+auto client_side(const char* param, F&& fn) {
+  try {
+    return fn();
+  } catch (const ApiError&) {
+    throw;
+  } catch (const Error& e) {
+    bad_request(e.what(), param);
+  }
+}
+
+std::vector<int32_t> token_ids(const Json& array, const std::string& where, int64_t vocab_size) {
+  std::vector<int32_t> ids;
+  ids.reserve(array.size());
+  for (size_t i = 0; i < array.size(); ++i) {
+    const Json& v = array[i];
+    if (!v.is_number_integer() && !v.is_number_unsigned())
+      bad_request("'" + where + "[" + std::to_string(i) + "]' must be a token id (an integer), got " +
+                      json_type_name(v), "prompt");
+    const int64_t id = v.is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(
+                                                    v.get<uint64_t>(), uint64_t{1} << 40))
+                                              : v.get<int64_t>();
+    if (id < 0 || id >= vocab_size)
+      bad_request("'" + where + "[" + std::to_string(i) + "]' is token id " + std::to_string(id) +
+                      ", outside the vocabulary [0, " + std::to_string(vocab_size) + ")", "prompt");
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  if (ids.empty()) bad_request("'" + where + "' is an empty list of token ids", "prompt");
+  return ids;
+}
+
+void parse_completion_prompt(const Json& body, const engine::LoadedModel& model,
+                             GenerationRequest& r) {
+  auto it = body.find("prompt");
+  if (it == body.end() || it->is_null()) bad_request("'prompt' is required", "prompt");
+  const Json& p = *it;
+  const int64_t vocab = model.model().config().vocab_size;
+  const Tokenizer* tok = model.tokenizer();
+  auto decode = [&](const std::vector<int32_t>& ids) {
+    return tok ? tok->decode(ids, r.options.skip_special_tokens) : std::string();
+  };
+  auto add_text = [&](const std::string& text) {
+    r.prompts.push_back(client_side("prompt", [&] { return model.tokenize(text); }));
+    r.prompt_texts.push_back(text);
+  };
+  if (p.is_string()) {
+    add_text(p.get<std::string>());
+  } else if (p.is_array()) {
+    if (p.empty()) bad_request("'prompt' is an empty list", "prompt");
+    const Json& first = p[0];
+    if (first.is_string()) {
+      for (size_t i = 0; i < p.size(); ++i) {
+        if (!p[i].is_string())
+          bad_request("'prompt[" + std::to_string(i) + "]' must be a string like the first element, got " +
+                          json_type_name(p[i]), "prompt");
+        add_text(p[i].get<std::string>());
+      }
+    } else if (first.is_number()) {
+      r.prompts.push_back(token_ids(p, "prompt", vocab));
+      r.prompt_texts.push_back(decode(r.prompts.back()));
+    } else if (first.is_array()) {
+      for (size_t i = 0; i < p.size(); ++i) {
+        if (!p[i].is_array())
+          bad_request("'prompt[" + std::to_string(i) + "]' must be a list of token ids like the first element, got " +
+                          json_type_name(p[i]), "prompt");
+        r.prompts.push_back(token_ids(p[i], "prompt[" + std::to_string(i) + "]", vocab));
+        r.prompt_texts.push_back(decode(r.prompts.back()));
+      }
+    } else {
+      bad_request("'prompt' must be a string, a list of strings, a list of token ids or a list of "
+                  "lists of token ids; its first element is " + json_type_name(first), "prompt");
+    }
+  } else {
+    bad_request("'prompt' must be a string, a list of strings, a list of token ids or a list of "
+                "lists of token ids, got " + json_type_name(p), "prompt");
+  }
+}
+
+void parse_chat_prompt(const Json& body, const engine::LoadedModel& model, GenerationRequest& r) {
+  const Json* messages = get_array(body, "messages");
+  if (!messages) bad_request("'messages' is required", "messages");
+  if (messages->empty()) bad_request("'messages' must not be empty", "messages");
+  const Json normalised = normalise_messages(*messages);
+  const bool add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
+  r.prompts.push_back(client_side(
+      "messages", [&] { return model.tokenize_chat(normalised, add_generation_prompt); }));
+  r.prompt_texts.emplace_back();
+}
+
+// Features that would change the output if honoured: refusing them beats ignoring them.
+void refuse_unsupported(Endpoint endpoint, const Json& body) {
+  if (const Json* bias = get_object(body, "logit_bias"); bias && !bias->empty())
+    bad_request("'logit_bias' is not supported", "logit_bias");
+  if (auto suffix = get_string(body, "suffix"); suffix && !suffix->empty())
+    bad_request("'suffix' is not supported", "suffix");
+  if (const Json* fmt = get_object(body, "response_format")) {
+    auto type = get_string(*fmt, "type");
+    if (!type) bad_request("'response_format.type' is required", "response_format");
+    if (*type != "text")
+      bad_request("'response_format' of type '" + *type +
+                      "' is not supported yet (constrained decoding is not implemented); only "
+                      "'text' is accepted", "response_format");
+  }
+  if (const Json* tools = get_array(body, "tools"); tools && !tools->empty())
+    bad_request("'tools' are not supported yet", "tools");
+  if (const Json* functions = get_array(body, "functions"); functions && !functions->empty())
+    bad_request("'functions' are not supported", "functions");
+}
+
+[[noreturn]] void context_exceeded(int64_t context, int64_t prompt, int64_t completion) {
+  if (completion > 0)
+    bad_request("This model's maximum context length is " + std::to_string(context) +
+                    " tokens. However, you requested " + std::to_string(prompt + completion) +
+                    " tokens (" + std::to_string(prompt) + " in the prompt, " +
+                    std::to_string(completion) +
+                    " for the completion). Please reduce the prompt or max_tokens.",
+                "max_tokens", "context_length_exceeded");
+  bad_request("This model's maximum context length is " + std::to_string(context) +
+                  " tokens, but the prompt has " + std::to_string(prompt) +
+                  " tokens. Please shorten the prompt.",
+              "messages", "context_length_exceeded");
+}
+
+}  // namespace
+
+void check_model_name(const Json& body, const std::vector<std::string>& served_names) {
+  auto name = get_string(body, "model");
+  if (!name) return;
+  for (const auto& s : served_names)
+    if (*name == s) return;
+  throw ApiError(404, "The model '" + *name + "' does not exist; this server serves '" +
+                          (served_names.empty() ? std::string() : served_names[0]) + "'",
+                 "model", "model_not_found");
+}
+
+Json normalise_messages(const Json& messages) {
+  Json out = Json::array();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Json& m = messages[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object())
+      bad_request("'" + where + "' must be an object, got " + json_type_name(m), "messages");
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string())
+      bad_request("'" + where + ".role' must be a string", "messages");
+    Json copy = m;
+    auto content = m.find("content");
+    if (content != m.end() && content->is_array()) {
+      std::string text;
+      for (size_t k = 0; k < content->size(); ++k) {
+        const Json& part = (*content)[k];
+        const std::string pw = where + ".content[" + std::to_string(k) + "]";
+        if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
+          bad_request("'" + pw + "' must be an object with a 'type'", "messages");
+        if (part["type"] != "text")
+          bad_request("'" + pw + "' has type '" + part["type"].get<std::string>() +
+                          "'; only text parts are supported", "messages");
+        if (!part.contains("text") || !part["text"].is_string())
+          bad_request("'" + pw + ".text' must be a string", "messages");
+        if (!text.empty()) text += "\n";
+        text += part["text"].get<std::string>();
+      }
+      copy["content"] = text;
+    } else if (content != m.end() && !content->is_string() && !content->is_null()) {
+      bad_request("'" + where + ".content' must be a string, a list of parts or null, got " +
+                      json_type_name(*content), "messages");
+    }
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
+                                           const engine::LoadedModel& model,
+                                           int64_t context_size) {
+  GenerationRequest r;
+  r.endpoint = endpoint;
+  const bool chat = endpoint == Endpoint::ChatCompletions;
+  refuse_unsupported(endpoint, body);
+
+  r.n = get_int(body, "n", 1, kMaxChoices).value_or(1);
+  if (auto best_of = get_int(body, "best_of", 1, kMaxChoices); best_of && *best_of != r.n)
+    bad_request("'best_of' different from 'n' is not supported", "best_of");
+  r.stream = get_bool(body, "stream").value_or(false);
+  if (const Json* so = get_object(body, "stream_options")) {
+    if (!r.stream) bad_request("'stream_options' is only allowed when 'stream' is true", "stream_options");
+    r.include_usage = get_bool(*so, "include_usage").value_or(false);
+  }
+
+  engine::GenerateOptions& o = r.options;
+  o.sampling = model.defaults().sampling;
+  if (auto v = get_number(body, "temperature", 0.0, 2.0)) o.sampling.temperature = static_cast<float>(*v);
+  if (auto v = get_number(body, "top_p", 0.0, 1.0)) {
+    if (*v <= 0.0) bad_request("'top_p' must be greater than 0 and at most 1, got 0", "top_p");
+    o.sampling.top_p = static_cast<float>(*v);
+  }
+  // -1 means off in vLLM's API, 0 in transformers'; both are accepted.
+  if (auto v = get_int(body, "top_k", -1, int64_t{1} << 30)) o.sampling.top_k = static_cast<int32_t>(std::max<int64_t>(0, *v));
+  if (auto v = get_number(body, "min_p", 0.0, 1.0)) o.sampling.min_p = static_cast<float>(*v);
+  if (auto v = get_number(body, "presence_penalty", -2.0, 2.0)) o.sampling.presence_penalty = static_cast<float>(*v);
+  if (auto v = get_number(body, "frequency_penalty", -2.0, 2.0)) o.sampling.frequency_penalty = static_cast<float>(*v);
+  if (auto v = get_number(body, "repetition_penalty", 0.0, 100.0)) {
+    if (*v <= 0.0) bad_request("'repetition_penalty' must be greater than 0, got 0", "repetition_penalty");
+    o.sampling.repetition_penalty = static_cast<float>(*v);
+  }
+  if (auto v = get_int(body, "seed", INT64_MIN, INT64_MAX))
+    o.sampling.seed = static_cast<uint64_t>(*v);
+  else
+    o.sampling.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+  if (auto stop = get_string_or_strings(body, "stop")) {
+    for (auto& s : *stop)
+      if (!s.empty()) o.stop.push_back(std::move(s));
+    if (!o.stop.empty() && !model.tokenizer())
+      bad_request("'stop' needs a tokenizer and this model has none", "stop");
+  }
+  o.eos_token_ids = model.eos_token_ids();
+  o.ignore_eos = get_bool(body, "ignore_eos").value_or(false);
+  o.skip_special_tokens = get_bool(body, "skip_special_tokens").value_or(true);
+
+  // max_completion_tokens is the newer name (chat); max_tokens the older (both endpoints).
+  std::optional<int64_t> max_tokens = get_int(body, "max_tokens", 1, int64_t{1} << 40);
+  if (chat)
+    if (auto v = get_int(body, "max_completion_tokens", 1, int64_t{1} << 40)) max_tokens = v;
+  // OpenAI's completions default to 16 tokens; chat runs until an end token or a full context.
+  o.max_tokens = max_tokens ? *max_tokens : (chat ? -1 : 16);
+
+  if (chat) {
+    r.logprobs = get_bool(body, "logprobs").value_or(false);
+    if (auto top = get_int(body, "top_logprobs", 0, kMaxTopLogprobs)) {
+      if (!r.logprobs && *top > 0)
+        bad_request("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+      r.top_logprobs = static_cast<int32_t>(*top);
+    }
+  } else {
+    if (auto lp = get_int(body, "logprobs", 0, kMaxTopLogprobs)) {
+      r.logprobs = true;
+      r.top_logprobs = static_cast<int32_t>(*lp);
+    }
+    r.echo = get_bool(body, "echo").value_or(false);
+    if (r.echo && r.logprobs)
+      bad_request("'echo' together with 'logprobs' (log-probabilities of the prompt) is not "
+                  "supported", "echo");
+  }
+  // The engine reports the chosen token's logprob along with the top N; it needs N >= 1.
+  if (r.logprobs) o.logprobs = std::max<int32_t>(1, r.top_logprobs);
+
+  if (chat)
+    parse_chat_prompt(body, model, r);
+  else
+    parse_completion_prompt(body, model, r);
+
+  for (const auto& prompt : r.prompts) {
+    const auto n = static_cast<int64_t>(prompt.size());
+    if (n > context_size) context_exceeded(context_size, n, 0);
+    if (max_tokens && n + *max_tokens > context_size) context_exceeded(context_size, n, *max_tokens);
+  }
+  return r;
+}
+
+}  // namespace lmkit::server

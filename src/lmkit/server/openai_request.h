@@ -1,0 +1,51 @@
+// OpenAI request bodies (/v1/completions, /v1/chat/completions) turned into engine work:
+// validated fields, tokenized prompts, GenerateOptions built over the model's own defaults.
+// Unknown fields are ignored; known fields of the wrong type or out of range are a 400 naming
+// the field; features lmkit cannot honour (logit_bias, suffix, response_format json, tools,
+// echo with logprobs) are a 400 too, never silently dropped.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lmkit/engine/generator.h"
+#include "lmkit/server/json_fields.h"
+
+namespace lmkit::engine {
+class LoadedModel;
+}
+
+namespace lmkit::server {
+
+enum class Endpoint { Completions, ChatCompletions };
+
+struct GenerationRequest {
+  Endpoint endpoint = Endpoint::Completions;
+  // One entry per prompt (completions may send several; chat has one). Each is run n times.
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<std::string> prompt_texts;  // for echo: the text each prompt stands for
+  int64_t n = 1;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  bool echo = false;
+  bool logprobs = false;       // report logprobs of the generated tokens
+  int32_t top_logprobs = 0;    // alternatives per position
+  // Shared by every choice; the seed of choice i is options.sampling.seed + i so that n
+  // samples differ yet stay reproducible.
+  engine::GenerateOptions options;
+};
+
+// Throws ApiError. context_size: the most positions a sequence may hold; a prompt (plus an
+// explicit max_tokens) over it is a 400 context_length_exceeded saying both numbers.
+GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
+                                           const engine::LoadedModel& model,
+                                           int64_t context_size);
+
+// The "model" field, checked against the names the server answers to (404 model_not_found).
+void check_model_name(const Json& body, const std::vector<std::string>& served_names);
+
+// Chat messages with content normalised for the template: a list of text parts becomes one
+// string; non-text parts are a 400. Other message fields are passed through.
+Json normalise_messages(const Json& messages);
+
+}  // namespace lmkit::server
