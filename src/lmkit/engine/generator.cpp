@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 
 #include "lmkit/base/error.h"
-#include "lmkit/engine/stop_strings.h"
+#include "lmkit/engine/generation_state.h"
 #include "lmkit/models/model.h"
 #include "lmkit/tokenizer/tokenizer.h"
 
@@ -91,23 +90,7 @@ void Generator::feed(Sequence& seq, std::span<const int32_t> tokens) {
 
 GenerateResult Generator::generate(Sequence& seq, std::span<const int32_t> prompt,
                                    const GenerateOptions& options, const StreamCallback& on_text) {
-  validate(options.sampling);
-  if (prompt.empty()) throw_error("the prompt is empty: at least one token is needed");
-  if (static_cast<int64_t>(prompt.size()) > context_size_)
-    throw_error("the prompt has " + std::to_string(prompt.size()) +
-                " tokens but the context holds only " + std::to_string(context_size_) +
-                " (shorten the prompt or raise the context size)");
-  for (size_t i = 0; i < prompt.size(); ++i)
-    if (prompt[i] < 0 || prompt[i] >= vocab_size_)
-      throw_error("prompt token " + std::to_string(i) + " is id " + std::to_string(prompt[i]) +
-                  ", outside the vocabulary [0, " + std::to_string(vocab_size_) + ")");
-  if (!options.stop.empty() && !tokenizer_)
-    throw_error("stop strings need a tokenizer to decode the output, and this model has none");
-  if (options.logprobs < 0)
-    throw_error("logprobs must be >= 0, got " + std::to_string(options.logprobs));
-
-  GenerateResult result;
-  result.prompt_tokens = static_cast<int64_t>(prompt.size());
+  validate_request(prompt, options, vocab_size_, context_size_, tokenizer_);
 
   // Reuse the cached prefix, but always recompute at least the last prompt token: its logits
   // are what the first sampled token comes from.
@@ -118,67 +101,35 @@ GenerateResult Generator::generate(Sequence& seq, std::span<const int32_t> promp
   common = std::min(common, prompt.size() - 1);
   seq.tokens_.resize(common);
   seq.blocks_.truncate(static_cast<int64_t>(common));
-  result.cached_prompt_tokens = static_cast<int64_t>(common);
 
   auto t_prefill = Clock::now();
   feed(seq, prompt.subspan(common));
-  result.timings.prefill_ms = ms_since(t_prefill);
-  result.timings.prefill_tokens = static_cast<int64_t>(prompt.size() - common);
+  GenerationTimings timings;
+  timings.prefill_ms = ms_since(t_prefill);
+  timings.prefill_tokens = static_cast<int64_t>(prompt.size() - common);
 
-  TokenHistory history;
-  history.add_prompt(prompt);
-  Rng rng(options.sampling.seed);
-  std::optional<StreamDecoder> decoder;
-  if (tokenizer_) decoder.emplace(*tokenizer_, options.skip_special_tokens);
-  StopStringMatcher stopper(options.stop);
-  bool cancelled = false;
-  auto emit = [&](const std::string& piece) {
-    if (piece.empty() || cancelled) return;
-    result.text += piece;
-    if (on_text && !on_text(piece)) cancelled = true;
-  };
-
+  // Sampling, stop conditions and text live in GenerationState (shared with the Scheduler);
+  // this loop only feeds tokens and streams the text. A callback that returns false cancels,
+  // unless the token it saw had already ended generation for another reason.
+  GenerationState state(prompt, options, tokenizer_, context_size_);
   auto t_decode = Clock::now();
-  std::optional<FinishReason> finish;
-  if (options.max_tokens == 0) finish = FinishReason::MaxTokens;
-  while (!finish) {
-    std::copy(logits_.begin(), logits_.end(), work_.begin());
-    apply_penalties(work_, options.sampling, history);
-    const int32_t token = sample_token(work_, options.sampling, rng);
-    if (!options.ignore_eos && std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(),
-                                         token) != options.eos_token_ids.end()) {
-      result.eos_token = token;
-      finish = FinishReason::EndOfSequence;
+  while (state.advance(logits_, work_)) {
+    const std::string piece = state.take_text();
+    if (!piece.empty() && on_text && !on_text(piece)) {
+      state.cancel();
       break;
     }
-    if (options.logprobs > 0) result.logprobs.push_back(logprobs_at(logits_, token, options.logprobs));
-    result.ids.push_back(token);
-    history.add_generated(token);
-    if (decoder) {
-      emit(stopper.push(decoder->push(token)));
-      if (stopper.stopped()) finish = FinishReason::StopString;
-      else if (cancelled) finish = FinishReason::Cancelled;
-      if (finish) break;
-    }
-    if (options.max_tokens > 0 && static_cast<int64_t>(result.ids.size()) >= options.max_tokens) {
-      finish = FinishReason::MaxTokens;
-    } else if (seq.length() >= context_size_) {
-      finish = FinishReason::ContextFull;
-    } else {
-      const int32_t next[1] = {token};
-      feed(seq, next);
-      ++result.timings.decode_tokens;
-    }
+    const int32_t next[1] = {state.next_token()};
+    feed(seq, next);
+    ++timings.decode_tokens;
   }
-  result.timings.decode_ms = ms_since(t_decode);
+  const std::string last = state.take_text();
+  if (!last.empty() && on_text) on_text(last);
+  timings.decode_ms = ms_since(t_decode);
 
-  if (decoder && *finish != FinishReason::StopString && *finish != FinishReason::Cancelled) {
-    emit(stopper.push(decoder->flush()));
-    if (stopper.stopped()) finish = FinishReason::StopString;
-    emit(stopper.flush());
-  }
-  if (stopper.stopped()) result.stop_string = stopper.matched();
-  result.finish_reason = *finish;
+  GenerateResult result = std::move(state.result());
+  result.cached_prompt_tokens = static_cast<int64_t>(common);
+  result.timings = timings;
   return result;
 }
 

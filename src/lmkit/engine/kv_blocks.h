@@ -1,6 +1,6 @@
 // Bookkeeping for the blocks of a models::KvCache: which blocks are free and which sequence
-// holds which. Blocks are reference counted so that a later prefix cache can share the blocks
-// of a common prompt prefix between sequences; today every block has one holder.
+// holds which. Blocks are reference counted so that the prefix cache (prefix_cache.h) can
+// share the blocks of a common prompt prefix between sequences and keep them after they end.
 //
 // Threading: not thread-safe. The thread that runs a model's forward passes owns the
 // allocator and every BlockTable over it (docs/engine.md).
@@ -44,6 +44,9 @@ class BlockTable {
   // Keeps the blocks that hold positions [0, n_tokens) and releases the rest.
   void truncate(int64_t n_tokens);
   void clear() { truncate(0); }
+  // Appends a block the caller has already retained on this table's behalf (a prefix-cache
+  // hit shared with other tables); the table releases that reference like its own.
+  void append_retained(int32_t block) { blocks_.push_back(block); }
 
   const std::vector<int32_t>& blocks() const { return blocks_; }
   int64_t capacity() const { return static_cast<int64_t>(blocks_.size()) * block_size_; }

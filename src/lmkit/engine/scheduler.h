@@ -32,8 +32,10 @@
 #include "lmkit/engine/generator.h"
 
 namespace lmkit {
+class CausalLM;
 class ThreadPool;
-}
+class Tokenizer;
+}  // namespace lmkit
 
 namespace lmkit::engine {
 
@@ -44,7 +46,9 @@ struct EngineConfig {
   // Positions one sequence may hold (prompt + generated). 0: the loaded model's context_size().
   // Over the model's max_position, or over what the KV cache can hold: lmkit::Error.
   int64_t context_size = 0;
-  // KV cache size in bytes; 0: kv_cache_fraction of MemAvailable (/proc/meminfo).
+  // KV cache size in bytes; 0: kv_cache_fraction of MemAvailable (/proc/meminfo), but no more
+  // than 2 x max_batch_size full-length sequences (what the batch can use plus as much again
+  // for the prefix cache), so a small model does not pin half the machine.
   int64_t kv_cache_bytes = 0;
   double kv_cache_fraction = 0.5;
   int64_t block_size = 16;      // positions per KV block (and per prefix-cache entry)
@@ -131,6 +135,10 @@ class Scheduler {
   // thread. `model` and `pool` must outlive the Scheduler; nobody else may run `model` or use
   // `pool` meanwhile. Throws lmkit::Error for a bad config, naming the field and what to change.
   Scheduler(const LoadedModel& model, ThreadPool& pool, EngineConfig config = {});
+  // The same over a bare model (benchmarks on random weights, tests): `tokenizer` may be null
+  // (ids only, no text); config.context_size 0 means min(max_position, kDefaultContext).
+  Scheduler(CausalLM& model, const Tokenizer* tokenizer, ThreadPool& pool,
+            EngineConfig config = {});
   // shutdown(), then joins the scheduler thread.
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
