@@ -101,6 +101,32 @@ TEST(TokenizerCommands, InfoOnGgufListsSpecialTokens) {
   EXPECT_EQ(j["special_tokens"][1]["content"], "<s>");
 }
 
+// A SentencePiece .model (t5's spiece.model; tokenizer_config.json beside it adds T5's
+// <extra_id_N> tokens and the </s> template) gives the ids and tokens of t5's tokenizer.json.
+TEST(TokenizerCommands, EncodesWithSentencePieceModel) {
+  std::istringstream lines(read_file_maybe_gz(data_path("tokenizers/t5/vectors.jsonl")));
+  std::string line;
+  json v;
+  while (std::getline(lines, line)) {
+    v = json::parse(line);
+    if (v["category"] == "accents") break;
+  }
+  ASSERT_EQ(v["category"], "accents");
+  ProcessResult r = run_lmkit({"tokenizer", "encode", "--tokenizer", data_path("tokenizers/t5/spiece.model"),
+                               "--add-special-tokens", "--json", v["text"]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json got = json::parse(r.out);
+  EXPECT_EQ(got["ids"], v["ids_with_special"]);
+  EXPECT_EQ(got["tokens"], v["tokens_with_special"]);
+  EXPECT_EQ(got["offsets"], v["offsets_with_special"]);
+  // Cut one byte into a piece (byte 1000 happens to end one, which leaves a valid, shorter model).
+  std::string truncated = temp_dir() + "/truncated.model";
+  std::ofstream(truncated, std::ios::binary) << read_file_maybe_gz(data_path("tokenizers/t5/spiece.model")).substr(0, 1001);
+  ProcessResult bad = run_lmkit({"tokenizer", "encode", "--tokenizer", truncated, "hi"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("malformed SentencePiece model"), std::string::npos) << bad.err;
+}
+
 TEST(TokenizerCommands, MissingTokenizerIsOneClearError) {
   ProcessResult r = run_lmkit({"tokenizer", "encode", "--tokenizer", temp_dir(), "hi"});
   EXPECT_EQ(r.exit_code, 1);
