@@ -254,6 +254,38 @@ TEST_F(SchedulerTest, ResentConversationIsServedFromThePrefixCache) {
       << "once idle, every block is free or held only by the prefix cache";
 }
 
+TEST_F(SchedulerTest, ChoicesOfOnePromptComputeItOnce) {
+  const LoadedModel& m = *tiny_;
+  const std::vector<int32_t> prompt = random_prompt(100, 50);
+  std::vector<GenerateOptions> options;
+  for (int i = 0; i < 4; ++i) {
+    GenerateOptions o = greedy(10);
+    o.ignore_eos = true;
+    o.sampling.temperature = 0.9f;
+    o.sampling.seed = 10 + static_cast<uint64_t>(i);  // n choices differ by their seeds
+    options.push_back(o);
+  }
+  const auto want = reference(m, {prompt, prompt, prompt, prompt}, options);
+  EngineConfig cfg = small_config();
+  cfg.prefill_chunk = 48;  // the first choice's prefill spans three steps
+  Collector c;
+  Scheduler s(m, *pool_, cfg);
+  std::vector<Request> reqs;
+  std::vector<EventCallback> cbs;
+  for (int i = 0; i < 4; ++i) {
+    reqs.push_back(request(prompt, options[i]));
+    cbs.push_back(c.callback(i));
+  }
+  s.submit_all(std::move(reqs), std::move(cbs));
+  ASSERT_TRUE(c.wait_finished(4));
+  EXPECT_EQ(c.get(0).last.cached_prompt_tokens, 0);
+  for (int i = 0; i < 4; ++i) {
+    expect_same_as_generator(c.get(i), want[i], "choice " + std::to_string(i));
+    // The others waited for the first one's blocks instead of computing them again.
+    if (i > 0) EXPECT_EQ(c.get(i).last.cached_prompt_tokens, 96);
+  }
+}
+
 TEST_F(SchedulerTest, PreemptionUnderATinyCacheCompletesEveryRequestUnchanged) {
   const LoadedModel& m = *tiny_;
   std::vector<std::vector<int32_t>> prompts;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -97,6 +98,8 @@ struct Scheduler::Impl {
   bool try_admit(int64_t& budget, std::vector<std::pair<Seq*, int64_t>>& plan);
   void preempt_last_running();
   void register_full_blocks(Seq& seq);
+  std::optional<BlockHash> next_block_hash(const Seq& seq, const std::vector<BlockHash>& known) const;
+  bool computed_by_another(const Seq& seq, const std::vector<BlockHash>& hashes) const;
   void release_blocks(Seq& seq);
   void emit(Seq& seq, std::vector<Delivery>& out);
   void finish(std::unique_ptr<Seq> seq, std::vector<Delivery>& out, const std::string& error);
@@ -418,8 +421,17 @@ bool Scheduler::Impl::try_admit(int64_t& budget, std::vector<std::pair<Seq*, int
   // blocks before it come from the cache.
   std::vector<int32_t> hit;
   std::vector<BlockHash> hashes;
-  if (config.prefix_caching)
+  if (config.prefix_caching) {
     hit = prefix->match(s.tokens, (n_tokens - 1) / config.block_size, hashes);
+    // The next block it needs is being computed right now by a running sequence (the n
+    // choices of one prompt, chats sharing a system prompt): wait a step and reuse it rather
+    // than compute it twice. The queue waits too (no overtaking); the other sequence's prefill
+    // is progressing, so this ends.
+    if (computed_by_another(s, hashes)) {
+      for (int32_t b : hit) allocator->release(b);
+      return false;
+    }
+  }
   const int64_t cached = static_cast<int64_t>(hit.size()) * config.block_size;
   const int64_t n = std::min(budget, n_tokens - cached);
   const int64_t needed = ceil_div(cached + n, config.block_size) - static_cast<int64_t>(hit.size());
@@ -465,6 +477,29 @@ void Scheduler::Impl::register_full_blocks(Seq& seq) {
     prefix->insert(h, block_tokens, blocks[k]);
     seq.hashes.push_back(h);
   }
+}
+
+// The hash of the full block after the `known` ones in seq.tokens, if that block is full and
+// not the one holding the last token (which the lookup never covers).
+std::optional<BlockHash> Scheduler::Impl::next_block_hash(const Seq& seq,
+                                                          const std::vector<BlockHash>& known) const {
+  const size_t k = known.size();
+  if (static_cast<int64_t>(k + 1) * config.block_size > static_cast<int64_t>(seq.tokens.size()) - 1)
+    return std::nullopt;
+  std::span<const int32_t> block_tokens(seq.tokens.data() + k * config.block_size,
+                                        static_cast<size_t>(config.block_size));
+  return prefix->chain(k == 0 ? nullptr : &known.back(), block_tokens);
+}
+
+bool Scheduler::Impl::computed_by_another(const Seq& seq, const std::vector<BlockHash>& hashes) const {
+  const std::optional<BlockHash> wanted = next_block_hash(seq, hashes);
+  if (!wanted) return false;
+  for (const auto& r : running) {
+    if (r->n_computed >= static_cast<int64_t>(r->tokens.size()) - 1) continue;  // not in prefill
+    const std::optional<BlockHash> pending = next_block_hash(*r, r->hashes);
+    if (pending && *pending == *wanted) return true;
+  }
+  return false;
 }
 
 void Scheduler::Impl::release_blocks(Seq& seq) {
