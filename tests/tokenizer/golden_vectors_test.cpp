@@ -2,57 +2,20 @@
 // shared/data/tokenizers, produced by Hugging Face `tokenizers` 0.23.2.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-#include <sstream>
-
+#include "golden_check.h"
 #include "lmkit/tokenizer/tokenizer.h"
 #include "support/test_data.h"
 
 namespace lmkit {
 namespace {
 
-using nlohmann::json;
-
 class GoldenVectors : public ::testing::TestWithParam<std::string> {};
-
-std::vector<std::pair<uint32_t, uint32_t>> offsets_of(const json& j) {
-  std::vector<std::pair<uint32_t, uint32_t>> out;
-  for (const json& o : j) out.emplace_back(o[0].get<uint32_t>(), o[1].get<uint32_t>());
-  return out;
-}
 
 TEST_P(GoldenVectors, MatchHuggingFace) {
   std::string dir = testing::data_path("tokenizers/" + GetParam());
   std::string text = testing::read_file_maybe_gz(dir + "/tokenizer.json");
   auto tok = Tokenizer::from_json(text, dir + "/tokenizer.json");
-  std::istringstream lines(testing::read_file_maybe_gz(dir + "/vectors.jsonl"));
-  std::string line;
-  int checked = 0;
-  while (std::getline(lines, line)) {
-    json v = json::parse(line);
-    std::string input = v["text"];
-    SCOPED_TRACE(v["id"].get<std::string>() + " (" + v["category"].get<std::string>() + "): " + input.substr(0, 80));
-    if (v["category"] == "pair") {
-      Encoding p = tok->encode_pair(input, v["pair"].get<std::string>(), true);
-      EXPECT_EQ(p.ids, v["pair_ids"].get<std::vector<int32_t>>());
-      EXPECT_EQ(p.tokens, v["pair_tokens"].get<std::vector<std::string>>());
-      EXPECT_EQ(p.type_ids, v["pair_type_ids"].get<std::vector<uint32_t>>());
-      EXPECT_EQ(p.offsets, offsets_of(v["pair_offsets"]));
-    }
-    Encoding plain = tok->encode_full(input, false);
-    EXPECT_EQ(plain.ids, v["ids"].get<std::vector<int32_t>>());
-    EXPECT_EQ(plain.tokens, v["tokens"].get<std::vector<std::string>>());
-    EXPECT_EQ(plain.offsets, offsets_of(v["offsets"]));
-    Encoding special = tok->encode_full(input, true);
-    EXPECT_EQ(special.ids, v["ids_with_special"].get<std::vector<int32_t>>());
-    EXPECT_EQ(special.tokens, v["tokens_with_special"].get<std::vector<std::string>>());
-    EXPECT_EQ(special.offsets, offsets_of(v["offsets_with_special"]));
-    EXPECT_EQ(special.special_tokens_mask, v["special_tokens_mask"].get<std::vector<uint8_t>>());
-    EXPECT_EQ(tok->decode(special.ids, false), v["decode_keep_special"].get<std::string>());
-    EXPECT_EQ(tok->decode(special.ids, true), v["decode_skip_special"].get<std::string>());
-    ++checked;
-  }
-  EXPECT_GT(checked, 90);
+  EXPECT_GT(testing::check_golden_vectors(*tok, dir + "/vectors.jsonl"), 90);
 }
 
 INSTANTIATE_TEST_SUITE_P(Bpe, GoldenVectors,

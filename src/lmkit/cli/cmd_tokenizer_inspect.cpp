@@ -1,5 +1,6 @@
 // `lmkit tokenizer encode|decode|info|render`: run a tokenizer or a chat template by hand or
-// from scripts. --tokenizer takes a tokenizer.json, a model directory holding one, or a GGUF.
+// from scripts. --tokenizer takes a tokenizer.json, a GGUF, a BERT vocab.txt, a GPT-2 vocab.json
+// (with merges.txt), or a model directory holding one of them.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +11,6 @@
 
 #include "lmkit/base/error.h"
 #include "lmkit/cli/tokenizer_commands.h"
-#include "lmkit/formats/gguf.h"
 #include "lmkit/jinja/chat_template.h"
 #include "lmkit/tokenizer/tokenizer.h"
 
@@ -29,16 +29,9 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-std::unique_ptr<Tokenizer> open_tokenizer(const std::string& path) {
-  if (fs::is_directory(path)) {
-    fs::path file = fs::path(path) / "tokenizer.json";
-    if (!fs::exists(file)) throw_error("no tokenizer.json in '" + path + "'");
-    return Tokenizer::from_file(file.string());
-  }
-  if (path.size() > 5 && path.compare(path.size() - 5, 5, ".gguf") == 0)
-    return Tokenizer::from_gguf(GgufFile(path));
-  return Tokenizer::from_file(path);
-}
+// tokenizer.json, a GGUF, BERT's vocab.txt, GPT-2's vocab.json (+ merges.txt), or a model
+// directory holding one of them (Tokenizer::from_path decides).
+std::unique_ptr<Tokenizer> open_tokenizer(const std::string& path) { return Tokenizer::from_path(path); }
 
 // Inputs: the positional text, or --input FILE with one text per line, or JSONL records with
 // a "text" field (a line that fails to parse as JSON is taken as plain text).
@@ -159,9 +152,12 @@ int run_render(const RenderOptions& o) {
   return 0;
 }
 
+constexpr const char* kTokenizerHelp =
+    "tokenizer.json, a .gguf, vocab.txt, vocab.json (merges.txt beside it) or a model directory";
+
 const TokenizerRegistration encode_reg("encode", "Text to token ids", [](CLI::App& app) -> Runner {
   auto o = std::make_shared<EncodeOptions>();
-  app.add_option("--tokenizer", o->tokenizer, "tokenizer.json, a model directory or a .gguf")->required();
+  app.add_option("--tokenizer", o->tokenizer, kTokenizerHelp)->required();
   app.add_option("text", o->text, "The text to encode");
   app.add_option("--input", o->input, "A file with one text per line, or JSONL with a \"text\" field");
   app.add_flag("--tokens", o->tokens, "Print token strings instead of ids");
@@ -174,7 +170,7 @@ const TokenizerRegistration decode_reg("decode", "Token ids to text", [](CLI::Ap
   auto tokenizer = std::make_shared<std::string>();
   auto ids = std::make_shared<std::string>();
   auto skip = std::make_shared<bool>(false);
-  app.add_option("--tokenizer", *tokenizer, "tokenizer.json, a model directory or a .gguf")->required();
+  app.add_option("--tokenizer", *tokenizer, kTokenizerHelp)->required();
   app.add_option("ids", *ids, "Ids separated by commas or spaces")->required();
   app.add_flag("--skip-special-tokens", *skip, "Leave special tokens out of the text");
   return [=] {
@@ -191,7 +187,7 @@ const TokenizerRegistration decode_reg("decode", "Token ids to text", [](CLI::Ap
 
 const TokenizerRegistration info_reg("info", "Vocabulary size and special tokens", [](CLI::App& app) -> Runner {
   auto tokenizer = std::make_shared<std::string>();
-  app.add_option("--tokenizer", *tokenizer, "tokenizer.json, a model directory or a .gguf")->required();
+  app.add_option("--tokenizer", *tokenizer, kTokenizerHelp)->required();
   return [=] {
     auto tok = open_tokenizer(*tokenizer);
     ordered_json j;

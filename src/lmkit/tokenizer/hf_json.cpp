@@ -176,6 +176,7 @@ struct Loader {
     if (type == "BertPreTokenizer") return make_bert_pre_tokenizer();
     if (type == "Punctuation") return make_punctuation(split_behavior(j, "Punctuation pre-tokenizer", "Isolated"));
     if (type == "Digits") return make_digits(flag(j, "individual_digits", false));
+    if (type == "UnicodeScripts") return make_unicode_scripts();
     if (type == "Sequence") {
       std::vector<std::unique_ptr<PreTokenizer>> parts;
       for (const json& n : j.at("pretokenizers"))

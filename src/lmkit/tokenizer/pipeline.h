@@ -171,6 +171,7 @@ std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer();
 std::unique_ptr<PreTokenizer> make_whitespace();  // \w+|[^\w\s]+
 std::unique_ptr<PreTokenizer> make_punctuation(SplitBehavior behavior);
 std::unique_ptr<PreTokenizer> make_digits(bool individual_digits);
+std::unique_ptr<PreTokenizer> make_unicode_scripts();  // unicode_scripts.cpp
 // Recombines (begin, end, is_match) runs covering a piece into pieces, per behavior.
 void apply_split_behavior(const std::vector<std::tuple<uint32_t, uint32_t, bool>>& runs, SplitBehavior behavior,
                           std::vector<Piece>& out);

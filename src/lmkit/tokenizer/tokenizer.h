@@ -33,6 +33,17 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> from_json(const std::string& json, const std::string& source);
   // The vocabulary stored in a GGUF file (tokenizer.ggml.model "gpt2" or "llama").
   static std::unique_ptr<Tokenizer> from_gguf(const GgufFile& gguf);
+  // BERT's vocab.txt (one token per line, the line number is the id), assembled as
+  // BertTokenizerFast does; do_lower_case, tokenize_chinese_chars, strip_accents and the
+  // special tokens come from tokenizer_config.json beside it when present.
+  static std::unique_ptr<Tokenizer> from_vocab_txt(const std::string& path);
+  // GPT-2's vocab.json + merges.txt as GPT2TokenizerFast assembles them (byte-level BPE);
+  // added tokens from tokenizer_config.json's added_tokens_decoder beside vocab.json.
+  static std::unique_ptr<Tokenizer> from_vocab_and_merges(const std::string& vocab_json,
+                                                          const std::string& merges_txt);
+  // Any of the above by path: tokenizer.json, *.gguf, vocab.txt, vocab.json (merges.txt
+  // beside it), or a directory holding tokenizer.json, vocab.json + merges.txt or vocab.txt.
+  static std::unique_ptr<Tokenizer> from_path(const std::string& path);
 
   virtual ~Tokenizer() = default;
 
