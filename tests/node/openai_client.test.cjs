@@ -1,0 +1,101 @@
+// The official `openai` npm client against a real `lmkit serve` (stories260K): models list,
+// completions, chat streamed and not (the streamed text equals the non-streamed one), usage,
+// n choices, and errors surfacing as the client's typed exceptions.
+// Run: LMKIT_BINARY=build/lmkit node --test tests/node/openai_client.test.cjs
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const OpenAI = require('openai');
+const { startServer } = require('./lmkit_server.cjs');
+
+const API_KEY = 'sk-lmkit-node-test';
+let server;
+let client;
+
+test.before(async () => {
+  server = await startServer({ extraArgs: ['--alias', 'stories', '--api-key', API_KEY, '--ctx', '512', '--threads', '1'] });
+  client = new OpenAI({ apiKey: API_KEY, baseURL: `${server.base}/v1`, maxRetries: 0 });
+});
+
+test.after(async () => {
+  if (server) {
+    const status = await server.stop();
+    assert.deepStrictEqual(status, { code: 0, signal: null }, `server did not exit cleanly:\n${server.output()}`);
+  }
+});
+
+test('models list', async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  assert.deepStrictEqual(ids, ['stories']);
+  const one = await client.models.retrieve('stories');
+  assert.strictEqual(one.id, 'stories');
+});
+
+test('completions, streamed equals non-streamed', async () => {
+  const params = { model: 'stories', prompt: 'Once upon a time', max_tokens: 24, temperature: 0 };
+  const full = await client.completions.create(params);
+  assert.strictEqual(full.object, 'text_completion');
+  assert.strictEqual(full.choices.length, 1);
+  assert.ok(full.choices[0].text.length > 0);
+  assert.ok(['stop', 'length'].includes(full.choices[0].finish_reason));
+  assert.strictEqual(full.usage.total_tokens, full.usage.prompt_tokens + full.usage.completion_tokens);
+
+  const stream = await client.completions.create({ ...params, stream: true });
+  let text = '';
+  let finish = null;
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      text += c.text;
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert.strictEqual(text, full.choices[0].text);
+  assert.strictEqual(finish, full.choices[0].finish_reason);
+});
+
+test('chat, streamed equals non-streamed, with usage', async () => {
+  const params = {
+    model: 'stories',
+    messages: [{ role: 'system', content: 'Tell a story.' }, { role: 'user', content: 'A dog and a cat' }],
+    max_completion_tokens: 32,
+    temperature: 0,
+  };
+  const full = await client.chat.completions.create(params);
+  assert.strictEqual(full.object, 'chat.completion');
+  assert.strictEqual(full.choices[0].message.role, 'assistant');
+  assert.strictEqual(typeof full.choices[0].message.content, 'string');
+  assert.ok(full.usage.completion_tokens > 0);
+
+  const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+  let text = '';
+  let usage = null;
+  let role = null;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) {
+      if (c.delta.role) role = c.delta.role;
+      if (c.delta.content) text += c.delta.content;
+    }
+  }
+  assert.strictEqual(role, 'assistant');
+  assert.strictEqual(text, full.choices[0].message.content);
+  assert.strictEqual(usage.completion_tokens, full.usage.completion_tokens);
+  assert.strictEqual(usage.prompt_tokens, full.usage.prompt_tokens);
+});
+
+test('n choices with a seed', async () => {
+  const r = await client.chat.completions.create({
+    model: 'stories', messages: [{ role: 'user', content: 'Once' }], n: 3, seed: 5, max_tokens: 8,
+  });
+  assert.deepStrictEqual(r.choices.map((c) => c.index), [0, 1, 2]);
+});
+
+test('errors come back as the client\'s typed errors', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e instanceof OpenAI.NotFoundError && e.status === 404);
+  await assert.rejects(client.chat.completions.create({ model: 'stories', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' }),
+    (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && /temperature/.test(e.message));
+  const noKey = new OpenAI({ apiKey: 'wrong', baseURL: `${server.base}/v1`, maxRetries: 0 });
+  await assert.rejects(noKey.models.list(), (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+});
