@@ -333,6 +333,50 @@ TEST_F(SchedulerTest, PreemptionUnderATinyCacheCompletesEveryRequestUnchanged) {
   }
 }
 
+TEST_F(SchedulerTest, ManyClientsWithCancelsAndRejectionsLeakNothing) {
+  const LoadedModel& m = *tiny_;
+  EngineConfig cfg;
+  cfg.context_size = 128;
+  cfg.max_batch_size = 8;
+  cfg.max_waiting = 12;
+  cfg.prefill_chunk = 40;
+  cfg.kv_cache_bytes = static_cast<int64_t>(KvCache::bytes_per_block(m.model().config(), 16)) * 12;
+  Scheduler s(m, *pool_, cfg);
+  Collector c;
+  std::atomic<int> accepted{0}, rejected{0};
+  // Four client threads, 16 requests each, sharing a prefix half of the time; every third
+  // request is cancelled right after submission, while it may be queued, prefilling or decoding.
+  auto client = [&](int t) {
+    std::mt19937 rng(static_cast<uint32_t>(t));
+    for (int i = 0; i < 16; ++i) {
+      const int key = t * 16 + i;
+      std::vector<int32_t> prompt = random_prompt(static_cast<size_t>(5 + rng() % 60), rng() % 2 ? 1u : 2000u + key);
+      prompt.push_back(static_cast<int32_t>(3 + key));
+      GenerateOptions o = greedy(static_cast<int64_t>(1 + rng() % 40));
+      o.ignore_eos = key % 2 == 0;
+      try {
+        const uint64_t id = s.submit(request(std::move(prompt), o), c.callback(key));
+        ++accepted;
+        if (key % 3 == 0) s.cancel(id);
+      } catch (const QueueFullError&) {
+        ++rejected;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back(client, t);
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(c.wait_finished(accepted.load()));
+  EXPECT_EQ(accepted + rejected, 64);
+  const SchedulerStats st = s.stats();
+  EXPECT_EQ(st.requests_submitted, accepted.load());
+  EXPECT_EQ(st.requests_rejected, rejected.load());
+  EXPECT_EQ(st.requests_finished, accepted.load());
+  EXPECT_EQ(st.running, 0);
+  EXPECT_EQ(st.waiting, 0);
+  EXPECT_EQ(st.kv_blocks_free + st.kv_blocks_cached, st.kv_blocks_total) << "no block leaked";
+}
+
 TEST_F(SchedulerTest, CancelEndsARequestWithinOneStepAndFreesItsBlocks) {
   const LoadedModel& m = *tiny_;
   EngineConfig cfg = small_config();

@@ -264,6 +264,7 @@ void Scheduler::Impl::run() {
         wake.wait(lock, [&] { return !inbox.empty() || !cancels.empty() || stopping; });
       for (auto& seq : inbox) waiting.push_back(std::move(seq));
       inbox.clear();
+      waiting_published = static_cast<int64_t>(waiting.size());  // the queue bound sees them
       to_cancel.swap(cancels);
       stop = stopping;
     }
@@ -306,8 +307,15 @@ void Scheduler::Impl::run() {
     }
     if (!stop) step(out);
     publish_stats();
-    for (Delivery& d : out)
-      if (*d.callback) (*d.callback)(d.event);
+    for (Delivery& d : out) {
+      if (!*d.callback) continue;
+      // The callback is the caller's code; an exception from it must not end the engine
+      // thread (every other request would hang). The request's own events are its concern.
+      try {
+        (*d.callback)(d.event);
+      } catch (...) {
+      }
+    }
     if (stop) return;
   }
 }
