@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lmkit/tokenizer/bpe_model.h"
+#include "lmkit/tokenizer/double_array_trie.h"
 #include "lmkit/tokenizer/regex.h"
 #include "lmkit/tokenizer/tokenizer.h"
 
@@ -105,7 +106,7 @@ class AddedTokenMatcher {
 
  private:
   std::vector<AddedToken> tokens_;
-  std::vector<std::vector<int32_t>> by_first_byte_;  // candidate indexes, longest first
+  DoubleArrayTrie trie_;  // content -> index of its first token; gemma3 has 6,000 tokens starting with '<'
 };
 
 // Byte-level (GPT-2) alphabet: byte b <-> one printable character.

@@ -29,7 +29,7 @@ const TEXTS = [
   'quiz zebra jazz', '你好世界', 'mixed 漢字 and English', 'こんにちは world', '😀 emoji 👍🏽 ok', 'café naïve résumé',
   'cafe\u0301 e\u0301 a\u0300', 'ＡＢＣ ｆｕｌｌ ｗｉｄｔｈ', 'ﬁne ﬂow ﬀ', '① ② ⑩', 'Trade™ mark ½ cup', 'ideo\u3000space',
   'zero\u200bwidth\ufeffbom', 'ctrl\u0000nul\u0007bel\u0085nel', 'crlf\r\nline\rcr', 'tab\u00a0nbsp\u2009thin',
-  '<unk> literal', 'x</s>y', '<s> start', 'a<sep>b', 'end <sep> mid <sep>', 'x\u0301\u0302\u0303 stacked',
+  '<unk> literal', 'x</s>y', '<s> start', 'a<sep>b', 'end <sep> mid <sep>', 'x<se y <sep>z <se', 'x\u0301\u0302\u0303 stacked',
   '👨‍👩‍👧 family', '🇫🇷 flag', 'ǅ ǈ ǋ ß', 'İstanbul', '1,000,000 3.14159', 'aaaa aaaaaaaa ab abab', 'Ⅻ ㎏ ㍻',
 ];
 const PAIRS = [['Hello world', 'the cat sat'], [' leading', 'trailing '], ['你好', 'café'], ['', 'only pair'],
@@ -53,13 +53,15 @@ const DROPPED = new Set([...'你好世界漢字こんにちは😀👍🏽👨�
 
 // Unigram pieces: specials, single characters, "▁"+word and word fragments, scored by a seeded
 // generator; `coarse` rounds scores to whole numbers so Viterbi meets many ties.
-function unigramPieces({ seed, coarse = false, byteFallback = false, nfkc = false }) {
+// Added-token texts are kept out of the vocabulary: Hugging Face gives an added token whose text
+// is a model piece that piece's id, whatever id the file declares.
+function unigramPieces({ seed, coarse = false, byteFallback = false, nfkc = false, reserved = new Set() }) {
   const next = rng(seed);
   const score = () => (coarse ? -Math.floor(1 + next() * 6) : -(1 + next() * 12));
   const pieces = [];
   const seen = new Set();
   const add = (p, s) => {
-    if (p.length === 0 || seen.has(p)) return;
+    if (p.length === 0 || seen.has(p) || reserved.has(p)) return;
     seen.add(p);
     pieces.push([p, s]);
   };
@@ -86,9 +88,10 @@ function addedTokens(pieces, extra = []) {
   const ids = new Map(pieces.map(([p], i) => [p, i]));
   const out = SPECIALS.map((content) => ({ id: ids.get(content), content, single_word: false, lstrip: false,
     rstrip: false, normalized: false, special: true }));
-  for (const content of extra) {
-    out.push({ id: pieces.length + out.length - SPECIALS.length, content, single_word: false, lstrip: false, rstrip: false,
-      normalized: false, special: false });
+  for (const e of extra) {
+    const o = typeof e === 'string' ? { content: e } : e;
+    out.push({ id: pieces.length + out.length - SPECIALS.length, single_word: false, lstrip: false, rstrip: false,
+      normalized: false, special: false, ...o });
   }
   return out;
 }
@@ -111,7 +114,8 @@ const metaspace = (o = {}) => ({ type: 'Metaspace', replacement: '▁', prepend_
 
 function unigramJson({ seed = 1, coarse, byteFallback, nfkc, unk_id = 0, normalizer = null, pre_tokenizer = metaspace(),
   decoder = metaspace(), post_processor = eosTemplate, extraAdded = [] }) {
-  const pieces = unigramPieces({ seed, coarse, byteFallback, nfkc });
+  const reserved = new Set(extraAdded.map((e) => (typeof e === 'string' ? e : e.content)));
+  const pieces = unigramPieces({ seed, coarse, byteFallback, nfkc, reserved });
   return {
     version: '1.0', truncation: null, padding: null, added_tokens: addedTokens(pieces, extraAdded), normalizer,
     pre_tokenizer, post_processor, decoder, model: { type: 'Unigram', unk_id, vocab: pieces, byte_fallback: !!byteFallback },
@@ -132,6 +136,10 @@ const CASES = {
   spm_unigram_no_pre_tokenizer: unigramJson({ seed: 7, pre_tokenizer: null, decoder: null }),
   spm_metaspace_first_split: unigramJson({ seed: 8, pre_tokenizer: metaspace({ prepend_scheme: 'first' }),
     decoder: metaspace({ prepend_scheme: 'first' }), extraAdded: ['<sep>'] }),
+  // A single_word token touching a word character is dropped without trying the shorter
+  // token that also starts there.
+  spm_added_single_word: unigramJson({ seed: 16, pre_tokenizer: metaspace({ prepend_scheme: 'first' }),
+    extraAdded: [{ content: '<sep>', single_word: true }, '<se'] }),
   spm_metaspace_never: unigramJson({ seed: 9, pre_tokenizer: metaspace({ prepend_scheme: 'never' }),
     decoder: metaspace({ prepend_scheme: 'never' }) }),
   spm_metaspace_never_no_split: unigramJson({ seed: 10, pre_tokenizer: metaspace({ prepend_scheme: 'never', split: false }),
