@@ -150,11 +150,7 @@ struct Loader {
   std::unique_ptr<PreTokenizer> pre_tokenizer(const json& j) const {
     if (j.is_null()) return nullptr;
     std::string type = str(j, "type", "pre_tokenizer");
-    if (type == "ByteLevel") {
-      if (flag(j, "add_prefix_space", false))
-        fail("pre_tokenizer", "ByteLevel with add_prefix_space=true is not supported yet");
-      return make_byte_level(false, flag(j, "use_regex", true));
-    }
+    if (type == "ByteLevel") return make_byte_level(flag(j, "add_prefix_space", false), flag(j, "use_regex", true));
     if (type == "Split") {
       auto [p, is_regex] = pattern(j, "Split pre-tokenizer");
       std::string b = str(j, "behavior", "Split pre-tokenizer");

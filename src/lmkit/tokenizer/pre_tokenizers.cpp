@@ -115,6 +115,31 @@ class ByteLevel : public PreTokenizer {
   void split(const std::string& text, std::vector<Piece>& pieces) const override {
     if (split_) split_->split(text, pieces);
   }
+  // add_prefix_space: every piece that does not start with a space gets one, which (like the
+  // piece's first character) points at that first character, as Hugging Face's prepend does.
+  void apply(NormalizedText& t, std::vector<Piece>& pieces) const override {
+    if (add_prefix_space_) {
+      NormalizedText out;
+      out.text.reserve(t.text.size() + pieces.size());
+      std::vector<Piece> moved;
+      for (const Piece& p : pieces) {
+        if (p.end <= p.begin) continue;
+        uint32_t base = static_cast<uint32_t>(out.text.size());
+        if (t.text[p.begin] != ' ') {
+          out.text += ' ';
+          out.orig_begin.push_back(t.orig_begin[p.begin]);
+          out.orig_end.push_back(t.orig_end[p.begin]);
+        }
+        out.text.append(t.text, p.begin, p.end - p.begin);
+        out.orig_begin.insert(out.orig_begin.end(), t.orig_begin.begin() + p.begin, t.orig_begin.begin() + p.end);
+        out.orig_end.insert(out.orig_end.end(), t.orig_end.begin() + p.begin, t.orig_end.begin() + p.end);
+        moved.push_back({base, static_cast<uint32_t>(out.text.size())});
+      }
+      t = std::move(out);
+      pieces = std::move(moved);
+    }
+    split(t.text, pieces);
+  }
   bool maps_bytes() const override { return true; }
   bool add_prefix_space() const { return add_prefix_space_; }
 
