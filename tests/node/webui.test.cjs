@@ -26,10 +26,14 @@ test.after(async () => {
   }
 });
 
-async function openPage() {
+// maxTokens: the reply length; short by default so tests take seconds even on a busy machine.
+async function openPage({ maxTokens = 40 } = {}) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript((n) => {
+    if (!localStorage.getItem('lmkit.settings')) localStorage.setItem('lmkit.settings', JSON.stringify({ maxTokens: String(n) }));
+  }, maxTokens);
   await page.goto(`${server.base}/`);
   await page.getByTestId('model-name').filter({ hasNotText: /connecting|not connected/ }).waitFor();
   return { page, errors };
@@ -79,6 +83,7 @@ test('settings reach the request: max tokens caps the reply', async () => {
   assert.match(await meta.innerText(), /^5 tokens/);
   assert.match(await meta.innerText(), /finish: length/);
   // Settings survive a reload (localStorage).
+  await page.evaluate(() => document.getElementById('max-tokens').dispatchEvent(new Event('change')));
   await page.reload();
   assert.strictEqual(await page.getByTestId('max-tokens').inputValue(), '5');
   await page.evaluate(() => localStorage.clear());
@@ -86,7 +91,7 @@ test('settings reach the request: max tokens caps the reply', async () => {
 });
 
 test('stop ends a generation half-way and the next message still works', async () => {
-  const { page } = await openPage();
+  const { page } = await openPage({ maxTokens: 400 });
   // Throttle the page's network so the stream is still arriving when Stop is clicked: the server
   // generates this tiny model's reply faster than a person could press a button.
   const cdp = await page.context().newCDPSession(page);
@@ -110,6 +115,8 @@ test('stop ends a generation half-way and the next message still works', async (
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
   });
+  await page.getByTestId('settings-toggle').click();
+  await page.getByTestId('max-tokens').fill('20');
   await page.getByTestId('input').fill('And then?');
   await page.getByTestId('send').click();
   await page.getByTestId('message-assistant').nth(1).getByTestId('message-meta')
