@@ -165,6 +165,44 @@ TEST(SentencePieceModel, HostileFilesGetClearErrors) {
   EXPECT_EQ(tok->encode("a a", false), (std::vector<int32_t>{0, 1, 0, 1}));  // "▁" is unknown here
 }
 
+// Random corruptions of a small model carrying t5's real charsmap: loading and encoding either
+// work or throw lmkit::Error, never anything else (run under the sanitizer build to catch
+// out-of-bounds reads as well).
+TEST(SentencePieceModel, CorruptedModelsFailCleanly) {
+  json t5 = json::parse(testing::read_file_maybe_gz(testing::data_path("tokenizers/t5/tokenizer.json")));
+  std::string charsmap = *tok::base64_decode(t5["normalizer"]["precompiled_charsmap"].get<std::string>());
+  std::string base;
+  for (const char* p : {"<unk>", "<s>", "</s>"}) base += piece(p, 0, p[1] == 'u' ? 2 : 3);
+  for (const char* p : {"\xE2\x96\x81", "a", "b", "\xE2\x96\x81ab", "hello", "e", "l", "o", "h"}) base += piece(p, -2, 1);
+  base += bytes_field(2, varint_field(3, 1) + varint_field(40, 0));
+  base += bytes_field(3, bytes_field(1, "nmt_nfkc") + bytes_field(2, charsmap) + varint_field(3, 1) + varint_field(4, 1));
+  std::mt19937 rng(11);
+  int loaded = 0, refused = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string bytes = base;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      // Half the edits hit the pieces and specs, half the charsmap's trie.
+      size_t at = rng() % 2 ? rng() % 200 : base.size() - charsmap.size() + rng() % std::min<size_t>(charsmap.size(), 200000);
+      if (bytes.empty()) break;
+      switch (rng() % 3) {
+        case 0: bytes[at % bytes.size()] = static_cast<char>(rng()); break;
+        case 1: bytes.resize(at % bytes.size()); break;
+        default: bytes.insert(at % (bytes.size() + 1), 1, static_cast<char>(rng())); break;
+      }
+    }
+    try {
+      auto tok = tok::load_sentencepiece_model(bytes, "fuzz.model", "", "");
+      ++loaded;
+      tok->encode("hello \xEF\xBD\x97\xEF\xBD\x8F \xEF\xAC\x81 caf\xC3\xA9 \xE4\xBD\xA0 ab", true);
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  EXPECT_GT(loaded, 0);
+  EXPECT_GT(refused, 0);
+}
+
 TEST(SentencePieceModel, BadConfigBesideTheModelIsNamed) {
   const std::string good = piece("<unk>", 0, 2) + piece("a", -1, 1);
   try {
