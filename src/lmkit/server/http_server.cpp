@@ -178,6 +178,17 @@ void handle_metrics(ServerContext& ctx, const httplib::Request&, httplib::Respon
   res.set_content(ctx.metrics.render(ctx.scheduler.stats()), "text/plain; version=0.0.4");
 }
 
+// httplib 0.11 listens with a backlog of 5; under a burst of clients (64 streams at once) the
+// kernel then drops connections it cannot queue. Listening again on the same socket only
+// raises the backlog (Linux), so the subclass exposes the socket for that.
+class Listener : public httplib::Server {
+ public:
+  void raise_backlog() {
+    const socket_t fd = svr_sock_;
+    if (fd != INVALID_SOCKET) ::listen(fd, SOMAXCONN);
+  }
+};
+
 std::string default_model_name(const std::string& path) {
   std::filesystem::path p(path);
   if (p.filename().empty()) p = p.parent_path();
@@ -188,7 +199,7 @@ std::string default_model_name(const std::string& path) {
 
 struct HttpServer::Impl {
   ServerContext ctx;
-  httplib::Server http;
+  Listener http;
   int port = -1;
   std::mutex stop_mutex;
   bool stopped = false;
@@ -273,6 +284,7 @@ int HttpServer::bind() {
                   " (in use, or not an address of this machine?): pick another --port or --host");
     impl_->port = o.port;
   }
+  impl_->http.raise_backlog();
   return impl_->port;
 }
 
