@@ -34,6 +34,11 @@ int check_golden_vectors(const Tokenizer& tok, const std::string& vectors_jsonl_
       EXPECT_EQ(p.tokens, v["pair_tokens"].get<std::vector<std::string>>());
       EXPECT_EQ(p.type_ids, v["pair_type_ids"].get<std::vector<uint32_t>>());
       EXPECT_EQ(p.offsets, offsets_of(v["pair_offsets"]));
+      if (v.contains("pair_sequence_ids")) {
+        std::vector<int32_t> want;  // null (a special token) is -1 in Encoding
+        for (const json& s : v["pair_sequence_ids"]) want.push_back(s.is_null() ? -1 : s.get<int32_t>());
+        EXPECT_EQ(p.sequence_ids, want);
+      }
     }
     Encoding plain = tok.encode_full(input, false);
     EXPECT_EQ(plain.ids, v["ids"].get<std::vector<int32_t>>());
