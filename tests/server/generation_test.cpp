@@ -274,6 +274,7 @@ TEST_F(GenerationTest, RepeatedPromptReportsCachedTokens) {
 TEST_F(GenerationTest, DisconnectMidStreamCancelsAndTheNextRequestWorks) {
   const json body = {{"prompt", "Once upon a time"}, {"max_tokens", 480}, {"ignore_eos", true},
                      {"temperature", 1.0}, {"stream", true}, {"n", 8}};
+  const auto before = server_->scheduler().stats();
   {
     RawConnection conn(server_->port());
     conn.send_all(http_post_request("/v1/completions", body.dump()));
@@ -286,6 +287,8 @@ TEST_F(GenerationTest, DisconnectMidStreamCancelsAndTheNextRequestWorks) {
     auto s = sched.stats();
     return s.running == 0 && s.waiting == 0 && s.requests_finished == s.requests_submitted;
   }));
+  EXPECT_LT(sched.stats().completion_tokens - before.completion_tokens, 8 * 480)
+      << "the requests ran to the end: the disconnect was not noticed";
   json j = post_ok("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 4}, {"temperature", 0}});
   EXPECT_EQ(j["choices"].size(), 1u);
 }
@@ -333,6 +336,32 @@ TEST(QueueTest, FullQueueIs429WithRetryAfter) {
   auto ok = post_json(c, "/v1/completions", {{"prompt", "Once"}, {"max_tokens", 2}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
+TEST(TimeoutTest, ATimedOutRequestIs504OrEndsTheStreamWithAnError) {
+  TestServerConfig cfg;
+  cfg.request_timeout_ms = 1;  // no request of 480 tokens can finish in a millisecond
+  TestServer server(cfg);
+  auto c = server.client();
+  const json body = {{"prompt", "Once upon a time"}, {"max_tokens", 480}, {"ignore_eos", true}};
+  auto r = post_json(c, "/v1/completions", body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504) << r->body;
+  const json e = json::parse(r->body)["error"];
+  EXPECT_EQ(e["code"], "timeout") << e;
+  EXPECT_NE(e["message"].get<std::string>().find("timed out"), std::string::npos) << e;
+
+  json stream_body = body;
+  stream_body["stream"] = true;
+  auto s = post_json(c, "/v1/completions", stream_body);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status, 200);
+  const auto events = sse_payloads(s->body);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.back(), "[DONE]");
+  const json& last = events[events.size() - 2];
+  ASSERT_TRUE(last.contains("error")) << last;
+  EXPECT_EQ(last["error"]["code"], "timeout");
 }
 
 TEST(ShutdownTest, StopEndsStreamsWithAnErrorAndDone) {

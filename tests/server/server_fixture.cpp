@@ -37,6 +37,7 @@ TestServer::TestServer(TestServerConfig config) : model_(load_test_model(config.
   so.model_names = {"stories"};
   so.http_threads = 32;
   so.max_body_bytes = config.max_body_bytes;
+  so.request_timeout_ms = config.request_timeout_ms;
   http_ = std::make_unique<server::HttpServer>(model_, *scheduler_, so);
   port_ = http_->bind();
   thread_ = std::thread([this] { http_->run(); });

@@ -22,6 +22,7 @@ struct TestServerConfig {
   int64_t max_batch = 16;
   int64_t max_waiting = 256;
   size_t max_body_bytes = size_t{1} << 20;
+  int64_t request_timeout_ms = 0;
 };
 
 // stories260K with a small chat template, so both endpoints work.
