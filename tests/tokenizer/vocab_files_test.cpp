@@ -73,6 +73,13 @@ TEST(VocabFiles, BadFilesAreClearErrors) {
   expect_error([&] { Tokenizer::from_path(dir + "/missing.json"); }, "does not exist");
   write(dir + "/vocab.txt", "hello\nworld\n");
   expect_error([&] { Tokenizer::from_vocab_txt(dir + "/vocab.txt"); }, "'[UNK]' is not in the vocabulary");
+  write(dir + "/vocab.txt", "[UNK]\n[CLS]\n[SEP]\n");
+  write(dir + "/tokenizer_config.json", R"({"do_lower_case": "yes"})");
+  expect_error([&] { Tokenizer::from_vocab_txt(dir + "/vocab.txt"); }, "tokenizer_config.json beside");
+  expect_error([&] { Tokenizer::from_vocab_txt(dir + "/vocab.txt"); }, "'do_lower_case' must be true or false");
+  write(dir + "/tokenizer_config.json", R"({"added_tokens_decoder": {"0": {"content": "[UNK]", "special": 1}}})");
+  expect_error([&] { Tokenizer::from_vocab_txt(dir + "/vocab.txt"); }, "added_tokens_decoder[0]: 'special'");
+  fs::remove(dir + "/tokenizer_config.json");
   write(dir + "/vocab.json", R"({"a": 0, "b": 1, "ab": 2})");
   write(dir + "/merges.txt", "#version: 0.2\na b\na b c\n");
   expect_error([&] { Tokenizer::from_path(dir + "/vocab.json"); }, "merges.txt: line 3");

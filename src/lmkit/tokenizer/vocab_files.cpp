@@ -35,6 +35,14 @@ json sibling_config(const std::string& path) {
   return j;
 }
 
+// A true/false setting of tokenizer_config.json (absent or null: the fallback).
+bool config_flag(const json& j, const char* key, bool fallback, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) throw_error(where + ": '" + key + "' must be true or false, not " + it->dump());
+  return it->get<bool>();
+}
+
 // added_tokens_decoder of tokenizer_config.json (what transformers registers), else the
 // given special tokens that the vocabulary has.
 ordered_json added_tokens(const json& config, const ordered_json& vocab, std::initializer_list<const char*> defaults,
@@ -51,13 +59,14 @@ ordered_json added_tokens(const json& config, const ordered_json& vocab, std::in
       } catch (...) {
       }
       if (n < 0) throw_error(config_source + ": added_tokens_decoder key '" + id + "' is not an id");
+      std::string where = config_source + ": added_tokens_decoder[" + id + "]";
       out.push_back({{"id", n},
                      {"content", t["content"]},
-                     {"single_word", t.value("single_word", false)},
-                     {"lstrip", t.value("lstrip", false)},
-                     {"rstrip", t.value("rstrip", false)},
-                     {"normalized", t.value("normalized", false)},
-                     {"special", t.value("special", true)}});
+                     {"single_word", config_flag(t, "single_word", false, where)},
+                     {"lstrip", config_flag(t, "lstrip", false, where)},
+                     {"rstrip", config_flag(t, "rstrip", false, where)},
+                     {"normalized", config_flag(t, "normalized", false, where)},
+                     {"special", config_flag(t, "special", true, where)}});
     }
     return out;
   }
@@ -103,18 +112,20 @@ std::unique_ptr<Tokenizer> Tokenizer::from_vocab_txt(const std::string& path) {
   std::string sep = config_string(config, "sep_token", "[SEP]");
   for (const std::string& t : {unk, cls, sep})
     if (!vocab.contains(t)) throw_error(path + ": special token '" + t + "' is not in the vocabulary");
-  bool lowercase = config.value("do_lower_case", true);
-  ordered_json strip_accents = config.contains("strip_accents") ? ordered_json(config["strip_accents"]) : ordered_json();
+  const std::string config_source = "tokenizer_config.json beside " + path;
+  bool lowercase = config_flag(config, "do_lower_case", true, config_source);
+  ordered_json strip_accents;  // null: follow lowercase
+  if (config.contains("strip_accents") && !config["strip_accents"].is_null())
+    strip_accents = config_flag(config, "strip_accents", true, config_source);
   ordered_json j = {
       {"version", "1.0"},
       {"truncation", nullptr},
       {"padding", nullptr},
-      {"added_tokens", added_tokens(config, vocab, {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"},
-                                    "tokenizer_config.json beside " + path)},
+      {"added_tokens", added_tokens(config, vocab, {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}, config_source)},
       {"normalizer",
        {{"type", "BertNormalizer"},
         {"clean_text", true},
-        {"handle_chinese_chars", config.value("tokenize_chinese_chars", true)},
+        {"handle_chinese_chars", config_flag(config, "tokenize_chinese_chars", true, config_source)},
         {"strip_accents", strip_accents},
         {"lowercase", lowercase}}},
       {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
@@ -156,7 +167,8 @@ std::unique_ptr<Tokenizer> Tokenizer::from_vocab_and_merges(const std::string& v
     merges.push_back(line);
   }
   json config = sibling_config(vocab_json);
-  bool add_prefix_space = config.value("add_prefix_space", false);
+  bool add_prefix_space =
+      config_flag(config, "add_prefix_space", false, "tokenizer_config.json beside " + vocab_json);
   ordered_json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"trim_offsets", true},
                              {"use_regex", true}};
   ordered_json post = byte_level;
