@@ -2,6 +2,11 @@
 // fallback to a narrower path would pass every accuracy test while losing the speed).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
 #include "kernel_test_util.h"
 #include "lmkit/kernels/ops.h"
 
@@ -69,6 +74,37 @@ TEST(Isa, EachIsaRunsItsOwnTable) {
 TEST(Isa, ForcingAPathTheCpuLacksClampsToTheBest) {
   IsaGuard guard(Isa::Avx512);
   EXPECT_EQ(active_isa(), best_supported_isa());
+}
+
+// Run only as a child of LmkitIsaChoosesThePathAtStartUp: the ISA chosen at start-up must be
+// the one the parent expects for the LMKIT_ISA it set.
+TEST(Isa, DISABLED_ChildReportsStartupIsa) {
+  const char* expect = std::getenv("LMKIT_TEST_EXPECT_ISA");
+  ASSERT_NE(expect, nullptr);
+  EXPECT_STREQ(isa_name(active_isa()), expect);
+}
+
+TEST(Isa, LmkitIsaChoosesThePathAtStartUp) {
+  auto clamp = [](Isa want) { return want < best_supported_isa() ? want : best_supported_isa(); };
+  struct Case {
+    const char* env;
+    Isa expect;
+  };
+  // An unknown value is ignored with a warning (a server must still start): best path.
+  const Case cases[] = {{"scalar", Isa::Scalar},
+                        {"avx2", clamp(Isa::Avx2)},
+                        {"avx512", clamp(Isa::Avx512)},
+                        {"sse9", best_supported_isa()}};
+  // Resolved here: inside the shell std::system starts, /proc/self/exe would be the shell.
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.env);
+    const std::string cmd = std::string("LMKIT_ISA=") + c.env + " LMKIT_TEST_EXPECT_ISA=" +
+                            isa_name(c.expect) + " '" + self +
+                            "' --gtest_also_run_disabled_tests"
+                            " --gtest_filter=Isa.DISABLED_ChildReportsStartupIsa > /dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+  }
 }
 
 }  // namespace
