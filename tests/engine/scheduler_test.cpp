@@ -205,13 +205,13 @@ TEST_F(SchedulerTest, ResentConversationIsServedFromThePrefixCache) {
   const LoadedModel& m = *tiny_;
   EngineConfig cfg = small_config();
   const int64_t bs = cfg.block_size;
+  Collector c1, c2, c3, c4;  // outlive the scheduler, whose thread calls into them
   Scheduler s(m, *pool_, cfg);
 
   // Turn 1: a 100-token prompt, 20 generated tokens.
   std::vector<int32_t> turn1 = random_prompt(100, 1);
   GenerateOptions o = greedy(20);
   o.ignore_eos = true;
-  Collector c1;
   s.submit(request(turn1, o), c1.callback(0));
   ASSERT_TRUE(c1.wait_finished(1));
   const Outcome first = c1.get(0);
@@ -228,21 +228,18 @@ TEST_F(SchedulerTest, ResentConversationIsServedFromThePrefixCache) {
   const int64_t expected_cached = std::min(computed / bs, (static_cast<int64_t>(turn2.size()) - 1) / bs) * bs;
   const auto want = reference(m, {turn2}, {o});
 
-  Collector c2;
   s.submit(request(turn2, o), c2.callback(0));
   ASSERT_TRUE(c2.wait_finished(1));
   EXPECT_EQ(c2.get(0).last.cached_prompt_tokens, expected_cached);
   expect_same_as_generator(c2.get(0), want[0], "turn 2 from the cache");
 
   // The same prompt again: now every full block but the one holding the last token hits.
-  Collector c3;
   s.submit(request(turn2, o), c3.callback(0));
   ASSERT_TRUE(c3.wait_finished(1));
   EXPECT_EQ(c3.get(0).last.cached_prompt_tokens, (static_cast<int64_t>(turn2.size()) - 1) / bs * bs);
   expect_same_as_generator(c3.get(0), want[0], "turn 2 resent");
 
   // A different prompt shares nothing.
-  Collector c4;
   s.submit(request(random_prompt(50, 3), o), c4.callback(0));
   ASSERT_TRUE(c4.wait_finished(1));
   EXPECT_EQ(c4.get(0).last.cached_prompt_tokens, 0);
@@ -341,8 +338,8 @@ TEST_F(SchedulerTest, ManyClientsWithCancelsAndRejectionsLeakNothing) {
   cfg.max_waiting = 12;
   cfg.prefill_chunk = 40;
   cfg.kv_cache_bytes = static_cast<int64_t>(KvCache::bytes_per_block(m.model().config(), 16)) * 12;
+  Collector c;  // outlives the scheduler, whose thread calls into it
   Scheduler s(m, *pool_, cfg);
-  Collector c;
   std::atomic<int> accepted{0}, rejected{0};
   // Four client threads, 16 requests each, sharing a prefix half of the time; every third
   // request is cancelled right after submission, while it may be queued, prefilling or decoding.
