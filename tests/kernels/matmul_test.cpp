@@ -31,8 +31,9 @@ double tolerance(DType t, const float* x, const std::vector<float>& w_row, int64
 TEST(Matmul, EveryPathMatchesTheReference) {
   ThreadPool pool(2);
   const std::vector<Shape> shapes = {{1, 1, 32},   {1, 3, 64},  {2, 17, 96},  {5, 33, 256},
-                                     {16, 7, 128}, {1, 257, 896}, {3, 5, 4864}};
-  const std::vector<Shape> odd_k = {{1, 3, 1}, {2, 5, 7}, {3, 9, 172}, {1, 4, 45}};
+                                     {16, 7, 128}, {1, 257, 896}, {3, 5, 4864},
+                                     {11, 9, 160}};  // partial tiles of a large batch
+  const std::vector<Shape> odd_k = {{1, 3, 1}, {2, 5, 7}, {3, 9, 172}, {1, 4, 45}, {9, 5, 45}};
   for (Isa isa : all_isas()) {
     IsaGuard guard(isa);
     for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
@@ -78,6 +79,10 @@ TEST(Matmul, RowsAreBitIdenticalWhateverTheBatch) {
         matmul(x.data() + m * K, 1, w.m, single.data(), N, pool);
         for (int64_t n = 0; n < N; ++n) ASSERT_EQ(single[n], batch[m * N + n]) << "m=" << m << " n=" << n;
       }
+      // A batch whose last tile is partial (11 = 4 + 4 + 3 rows).
+      std::vector<float> eleven(static_cast<size_t>(11 * N));
+      matmul(x.data(), 11, w.m, eleven.data(), N, pool);
+      for (int64_t i = 0; i < 11 * N; ++i) ASSERT_EQ(eleven[i], batch[i]) << "i=" << i;
     }
   }
 }
