@@ -98,5 +98,67 @@ def main():
                 put(folder, "real-" + rel.replace("/", "_"), f.read(16384))
 
 
+def text_seeds(data_dir, repo_dir, out_dir):
+    """Seeds for the tokenizer loader (small tokenizer.json files), the encoder (test strings of
+    the shared golden vectors) and the template engine (real chat templates)."""
+    tj, enc, jin = (os.path.join(out_dir, d) for d in ("tokenizer_json", "encoder", "jinja"))
+    for d in (tj, enc, jin):
+        os.makedirs(d, exist_ok=True)
+
+    def put(folder, name, blob):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(blob if isinstance(blob, bytes) else blob.encode())
+
+    bpe = {"version": "1.0", "added_tokens": [
+               {"id": 5, "content": "<s>", "special": True, "lstrip": False, "rstrip": False,
+                "single_word": False, "normalized": False}],
+           "normalizer": {"type": "Sequence", "normalizers": [
+               {"type": "NFC"}, {"type": "Replace", "pattern": {"String": " "}, "content": "_"},
+               {"type": "Prepend", "prepend": "_"}]},
+           "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+               {"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}, "behavior": "Isolated",
+                "invert": False},
+               {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                "use_regex": True}]},
+           "post_processor": {"type": "TemplateProcessing",
+               "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                          {"Sequence": {"id": "A", "type_id": 0}}],
+               "pair": [{"Sequence": {"id": "A", "type_id": 0}},
+                        {"Sequence": {"id": "B", "type_id": 1}}],
+               "special_tokens": {"<s>": {"id": "<s>", "ids": [5], "tokens": ["<s>"]}}},
+           "decoder": {"type": "Sequence", "decoders": [{"type": "ByteLevel"},
+               {"type": "Replace", "pattern": {"String": "_"}, "content": " "},
+               {"type": "ByteFallback"}, {"type": "Fuse"},
+               {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+           "model": {"type": "BPE", "byte_fallback": True, "unk_token": "a",
+               "vocab": {"a": 0, "b": 1, "ab": 2, "<0x41>": 3, "c": 4, "<s>": 5, "abc": 6},
+               "merges": ["a b", ["ab", "c"]]}}
+    put(tj, "synthetic-bpe", json.dumps(bpe))
+    # Small crafted tokenizers of the unit tests, whatever components they use.
+    for root, _, files in os.walk(os.path.join(repo_dir, "tests", "tokenizer", "data")):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.endswith(".json") and os.path.getsize(path) <= 65536:
+                with open(path, "rb") as f:
+                    put(tj, "test-" + name, f.read())
+
+    vectors = os.path.join(data_dir, "tokenizers", "qwen3", "vectors.jsonl")
+    if os.path.exists(vectors):
+        with open(vectors, encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                text = json.loads(line)["text"]
+                put(enc, "vector-%d" % i, text.encode("utf-8")[:4096])
+    put(enc, "invalid-utf8", b"ok \xff\xfe \xc3")
+
+    sources = [os.path.join(data_dir, "chat_templates"), os.path.join(repo_dir, "tests", "jinja", "data")]
+    for base in sources:
+        for root, _, files in os.walk(base):
+            for name in files:
+                if name.endswith(".jinja"):
+                    with open(os.path.join(root, name), "rb") as f:
+                        put(jin, os.path.basename(root) + "-" + name, f.read())
+
+
 if __name__ == "__main__":
     main()
+    text_seeds(sys.argv[1], os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.argv[2])
