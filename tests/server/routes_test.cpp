@@ -126,7 +126,7 @@ TEST_F(RoutesTest, MalformedJsonAndWrongTypes) {
       {{{"prompt", "hi"}, {"logprobs", 50}}, "logprobs"},
       {{{"prompt", "hi"}, {"stream_options", {{"include_usage", true}}}}, "stream_options"},
       {{{"prompt", "hi"}, {"logit_bias", {{"5", 10}}}}, "logit_bias"},
-      {{{"prompt", "hi"}, {"response_format", {{"type", "json_object"}}}}, "response_format"},
+      {{{"prompt", "hi"}, {"response_format", {{"type", "yaml"}}}}, "response_format"},
       {{{"prompt", {1, "a"}}}, "prompt"},
       {{{"prompt", {1, 100000}}}, "prompt"},
       {{{"prompt", json::array()}}, "prompt"},

@@ -16,7 +16,9 @@
 
 #include "lmkit/engine/loaded_model.h"
 #include "lmkit/engine/scheduler.h"
+#include "lmkit/models/model.h"
 #include "lmkit/server/api_error.h"
+#include "lmkit/server/json_constraint.h"
 #include "lmkit/server/openai_request.h"
 #include "lmkit/server/openai_response.h"
 #include "lmkit/server/server_context.h"
@@ -98,6 +100,8 @@ struct Generation {
         er.options = request.options;
         er.options.sampling.seed += k;
         er.timeout_ms = ctx.options.request_timeout_ms;
+        if (request.json_object)
+          er.constraint = make_json_object_constraint(ctx.token_pieces(), er.options.eos_token_ids);
         requests.push_back(std::move(er));
         callbacks.push_back(make_callback(p * n + k));
       }
@@ -376,6 +380,13 @@ void handle_generation(ServerContext& ctx, Endpoint endpoint, const httplib::Req
 }
 
 }  // namespace
+
+std::shared_ptr<const TokenPieces> ServerContext::token_pieces() {
+  std::call_once(token_pieces_once, [&] {
+    token_pieces_ = std::make_shared<TokenPieces>(*model.tokenizer(), model.model().config().vocab_size);
+  });
+  return token_pieces_;
+}
 
 void handle_completions(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
   handle_generation(ctx, Endpoint::Completions, req, res);

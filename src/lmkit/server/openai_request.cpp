@@ -111,18 +111,41 @@ void refuse_unsupported(Endpoint endpoint, const Json& body) {
     bad_request("'logit_bias' is not supported", "logit_bias");
   if (auto suffix = get_string(body, "suffix"); suffix && !suffix->empty())
     bad_request("'suffix' is not supported", "suffix");
-  if (const Json* fmt = get_object(body, "response_format")) {
-    auto type = get_string(*fmt, "type");
-    if (!type) bad_request("'response_format.type' is required", "response_format");
-    if (*type != "text")
-      bad_request("'response_format' of type '" + *type +
-                      "' is not supported yet (constrained decoding is not implemented); only "
-                      "'text' is accepted", "response_format");
-  }
   if (const Json* tools = get_array(body, "tools"); tools && !tools->empty())
     bad_request("'tools' are not supported yet", "tools");
   if (const Json* functions = get_array(body, "functions"); functions && !functions->empty())
     bad_request("'functions' are not supported", "functions");
+}
+
+// response_format: "text", "json_object", or "json_schema" with a schema the JSON-object
+// constraint enforces completely ({"type": "object"} and annotations). Anything else is a 400:
+// an output that ignores the schema must never come back as a 200.
+bool parse_response_format(const Json& body) {
+  const Json* fmt = get_object(body, "response_format");
+  if (!fmt) return false;
+  auto type = get_string(*fmt, "type");
+  if (!type) bad_request("'response_format.type' is required", "response_format");
+  if (*type == "text") return false;
+  if (*type == "json_object") return true;
+  if (*type != "json_schema")
+    bad_request("'response_format.type' must be 'text', 'json_object' or 'json_schema', got '" +
+                    *type + "'", "response_format");
+  const Json* spec = get_object(*fmt, "json_schema");
+  if (!spec) bad_request("'response_format.json_schema' is required for type 'json_schema'", "response_format");
+  const Json* schema = get_object(*spec, "schema");
+  if (!schema) bad_request("'response_format.json_schema.schema' is required", "response_format");
+  for (const auto& [key, value] : schema->items()) {
+    const bool annotation = key == "title" || key == "description" || key == "$schema";
+    const bool object_type = key == "type" && value == "object";
+    if (!annotation && !object_type)
+      bad_request("this JSON schema cannot be enforced: constrained decoding supports only "
+                  "{\"type\": \"object\"} so far (schema keyword '" + key + "')",
+                  "response_format");
+  }
+  if (!schema->contains("type"))
+    bad_request("this JSON schema cannot be enforced: it must say \"type\": \"object\"",
+                "response_format");
+  return true;
 }
 
 [[noreturn]] void context_exceeded(int64_t context, int64_t prompt, int64_t completion) {
@@ -261,6 +284,17 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
   }
   // The engine reports the chosen token's logprob along with the top N; it needs N >= 1.
   if (r.logprobs) o.logprobs = std::max<int32_t>(1, r.top_logprobs);
+
+  r.json_object = parse_response_format(body);
+  if (r.json_object) {
+    if (!model.tokenizer())
+      bad_request("'response_format' needs a tokenizer and this model has none", "response_format");
+    if (o.ignore_eos)
+      bad_request("'ignore_eos' cannot be combined with a JSON 'response_format' (the output "
+                  "ends with the object)", "ignore_eos");
+    if (o.eos_token_ids.empty())
+      bad_request("'response_format' needs an end token and this model has none", "response_format");
+  }
 
   if (chat)
     parse_chat_prompt(body, model, r);

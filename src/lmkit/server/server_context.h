@@ -6,6 +6,8 @@
 #include <mutex>
 #include <string>
 
+#include <memory>
+
 #include "lmkit/server/http_server.h"
 #include "lmkit/server/metrics.h"
 
@@ -15,6 +17,8 @@ struct Response;
 }  // namespace httplib
 
 namespace lmkit::server {
+
+class TokenPieces;
 
 struct ServerContext {
   ServerContext(const engine::LoadedModel& m, engine::Scheduler& s, ServerOptions o)
@@ -41,6 +45,11 @@ struct ServerContext {
   }
 
   const std::string& served_name() const { return options.model_names.front(); }
+
+  // What each token spells, for JSON-constrained decoding; built on first use.
+  std::shared_ptr<const TokenPieces> token_pieces();
+  std::once_flag token_pieces_once;
+  std::shared_ptr<const TokenPieces> token_pieces_;
 };
 
 // Sets an OpenAI-shaped JSON error on the response.
