@@ -283,6 +283,31 @@ TEST_F(SchedulerTest, ChoicesOfOnePromptComputeItOnce) {
   }
 }
 
+TEST_F(SchedulerTest, ZeroMaxTokensFinishesWithoutAForwardPassAndCachingOffNeverHits) {
+  const LoadedModel& m = *tiny_;
+  EngineConfig cfg = small_config();
+  cfg.prefix_caching = false;
+  Collector c;
+  Scheduler s(m, *pool_, cfg);
+  s.submit(request(random_prompt(40, 60), greedy(0)), c.callback(0));
+  ASSERT_TRUE(c.wait_finished(1));
+  EXPECT_EQ(c.get(0).n_events, 1);
+  EXPECT_EQ(c.get(0).last.finish_reason, FinishReason::MaxTokens);
+  EXPECT_EQ(c.get(0).last.prompt_tokens, 40);
+  EXPECT_TRUE(c.get(0).ids.empty());
+  EXPECT_EQ(s.stats().steps, 0);
+  // The same 40-token prompt twice, with caching off: nothing is served from a cache.
+  GenerateOptions o = greedy(3);
+  o.ignore_eos = true;
+  s.submit(request(random_prompt(40, 60), o), c.callback(1));
+  ASSERT_TRUE(c.wait_finished(2));
+  s.submit(request(random_prompt(40, 60), o), c.callback(2));
+  ASSERT_TRUE(c.wait_finished(3));
+  EXPECT_EQ(c.get(2).last.cached_prompt_tokens, 0);
+  EXPECT_EQ(c.get(2).ids, c.get(1).ids);
+  EXPECT_EQ(s.stats().kv_blocks_cached, 0);
+}
+
 TEST_F(SchedulerTest, PreemptionUnderATinyCacheCompletesEveryRequestUnchanged) {
   const LoadedModel& m = *tiny_;
   std::vector<std::vector<int32_t>> prompts;
