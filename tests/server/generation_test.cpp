@@ -13,15 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-class GenerationTest : public ::testing::Test {
+class GenerationTest : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() { server_ = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static TestServer* server_;
-
   json post_ok(const std::string& path, const json& body) {
     auto c = server_->client();
     auto r = post_json(c, path, body);
@@ -45,7 +38,6 @@ class GenerationTest : public ::testing::Test {
     return events;
   }
 };
-TestServer* GenerationTest::server_ = nullptr;
 
 // The reference: Generator on a separately loaded copy of the model (the server's copy belongs
 // to its scheduler thread).

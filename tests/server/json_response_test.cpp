@@ -60,16 +60,7 @@ TEST(JsonGrammar, RefusesInvalidText) {
   EXPECT_FALSE(accepts(" {}"));
 }
 
-class JsonResponseTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static TestServer* server_;
-};
-TestServer* JsonResponseTest::server_ = nullptr;
+class JsonResponseTest : public SharedServerTest {};
 
 TEST_F(JsonResponseTest, OutputsAreJsonObjects) {
   auto c = server_->client();

@@ -28,16 +28,7 @@ json expect_error(const httplib::Result& r, int status, const std::string& param
   return j["error"];
 }
 
-class RoutesTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { server_ = new TestServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static TestServer* server_;
-};
-TestServer* RoutesTest::server_ = nullptr;
+class RoutesTest : public SharedServerTest {};
 
 TEST_F(RoutesTest, HealthAndModels) {
   auto c = server_->client();

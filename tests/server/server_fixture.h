@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -45,6 +46,17 @@ class TestServer {
   std::unique_ptr<server::HttpServer> http_;
   std::thread thread_;
   int port_ = 0;
+};
+
+// One default TestServer per test suite, for suites whose tests share a server.
+class SharedServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new TestServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static inline TestServer* server_ = nullptr;
 };
 
 // POST a JSON body; returns the result (status 0 / no body when the connection failed).

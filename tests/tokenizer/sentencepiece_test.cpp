@@ -16,6 +16,7 @@
 #include "lmkit/tokenizer/double_array_trie.h"
 #include "lmkit/tokenizer/pipeline.h"
 #include "lmkit/tokenizer/tokenizer.h"
+#include "golden_check.h"
 #include "support/test_data.h"
 
 namespace lmkit {
@@ -23,37 +24,9 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::pair<uint32_t, uint32_t>> offsets_of(const json& j) {
-  std::vector<std::pair<uint32_t, uint32_t>> out;
-  for (const json& o : j) out.emplace_back(o[0].get<uint32_t>(), o[1].get<uint32_t>());
-  return out;
-}
-
-// Every public golden vector of `name`, encoded by `tok`.
+// Every public golden vector of `name`, encoded by `tok` (the shared check of golden_check.h).
 void expect_golden(const Tokenizer& tok, const std::string& name) {
-  std::istringstream lines(testing::read_file_maybe_gz(testing::data_path("tokenizers/" + name + "/vectors.jsonl")));
-  std::string line;
-  int checked = 0;
-  while (std::getline(lines, line)) {
-    json v = json::parse(line);
-    std::string input = v["text"];
-    SCOPED_TRACE(v["id"].get<std::string>() + ": " + input.substr(0, 60));
-    if (v["category"] == "pair") {
-      Encoding p = tok.encode_pair(input, v["pair"].get<std::string>(), true);
-      EXPECT_EQ(p.ids, v["pair_ids"].get<std::vector<int32_t>>());
-      EXPECT_EQ(p.offsets, offsets_of(v["pair_offsets"]));
-    }
-    Encoding plain = tok.encode_full(input, false);
-    EXPECT_EQ(plain.ids, v["ids"].get<std::vector<int32_t>>());
-    EXPECT_EQ(plain.tokens, v["tokens"].get<std::vector<std::string>>());
-    EXPECT_EQ(plain.offsets, offsets_of(v["offsets"]));
-    Encoding special = tok.encode_full(input, true);
-    EXPECT_EQ(special.ids, v["ids_with_special"].get<std::vector<int32_t>>());
-    EXPECT_EQ(special.special_tokens_mask, v["special_tokens_mask"].get<std::vector<uint8_t>>());
-    EXPECT_EQ(tok.decode(special.ids, false), v["decode_keep_special"].get<std::string>());
-    EXPECT_EQ(tok.decode(special.ids, true), v["decode_skip_special"].get<std::string>());
-    ++checked;
-  }
+  int checked = testing::check_golden_vectors(tok, testing::data_path("tokenizers/" + name + "/vectors.jsonl"));
   EXPECT_GT(checked, 90);
 }
 
