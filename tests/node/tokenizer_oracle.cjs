@@ -14,6 +14,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { spawnSync } = require('node:child_process');
 const { Tokenizer } = require('tokenizers');
+const { rng } = require('../tokenizer/oracle/oracle_records.cjs');
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -26,16 +27,6 @@ for (const required of ['lmkit', 'data', 'work', 'tokenizers']) {
 fs.mkdirSync(args.work, { recursive: true });
 
 // ---- generated inputs: a seeded mix of the things tokenizers get wrong ----
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const PIECES = [
   'Hello', 'world', "don't", "I'll", 'THE', 'tokenization', 'naïve', 'café', 'Ünïcödé', 'e\u0301',
   '123', '4567890', '3.14159', '1,000,000', '0x1F', '²³', '½', 'ﬁ', 'Ⅻ', '①',

@@ -8,6 +8,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { Tokenizer } = require(require.resolve('tokenizers', { paths: [path.join(__dirname, '../../node')] }));
+const { encodeRecords } = require('./oracle_records.cjs');
 
 const outDir = path.join(__dirname, '../data/oracle');
 fs.mkdirSync(outDir, { recursive: true });
@@ -201,45 +202,15 @@ Object.assign(CASES, {
     pad_to_multiple_of: 4 }) }),
 });
 
-function encodingRecord(e) {
-  return { ids: Array.from(e.getIds()), tokens: e.getTokens(), offsets: e.getOffsets(), type_ids: Array.from(e.getTypeIds()),
-    special_tokens_mask: Array.from(e.getSpecialTokensMask()), attention_mask: Array.from(e.getAttentionMask()),
-    sequence_ids: e.getSequenceIds().map((s) => (s === null || s === undefined ? -1 : s)) };
-}
-
 async function main() {
   const names = Object.keys(CASES).sort();
   for (const name of names) {
     const json = JSON.stringify(CASES[name]);
     const tok = Tokenizer.fromString(json);
-    const lines = [];
-    for (const add of [false, true]) {
-      for (const text of TEXTS) {
-        let e;
-        try {
-          e = await tok.encode(text, null, { addSpecialTokens: add });
-        } catch (err) {
-          lines.push({ text, add_special_tokens: add, error: String(err.message || err) });
-          continue;
-        }
-        const rec = { text, add_special_tokens: add, ...encodingRecord(e) };
-        rec.decode_keep_special = await tok.decode(rec.ids, false);
-        rec.decode_skip_special = await tok.decode(rec.ids, true);
-        lines.push(rec);
-      }
-      for (const [a, b] of PAIRS) {
-        // A max_length below the number of special tokens underflows an unsigned subtraction
-        // in Hugging Face (its output is not meaningful there); lmkit refuses it instead,
-        // which oracle_cases_test.cpp checks on its own.
-        if (name === 'trunc_tiny' && add) continue;
-        try {
-          const e = await tok.encode(a, b, { addSpecialTokens: add });
-          lines.push({ text: a, pair: b, add_special_tokens: add, ...encodingRecord(e) });
-        } catch (err) {  // e.g. truncation that cannot fit the special tokens
-          lines.push({ text: a, pair: b, add_special_tokens: add, error: String(err.message || err) });
-        }
-      }
-    }
+    // A max_length below the number of special tokens underflows an unsigned subtraction in
+    // Hugging Face (its pair output is not meaningful there); lmkit refuses it instead, which
+    // oracle_cases_test.cpp checks on its own.
+    const lines = await encodeRecords(tok, TEXTS, PAIRS, { pairsWithSpecial: name !== 'trunc_tiny' });
     // Decoding id lists no encoder produces: repeats, pads, delimiters, prefixes at the start.
     const vocab = CASES[name].model.vocab;
     const idOf = (t) => (Array.isArray(vocab) ? -1 : vocab[t]);

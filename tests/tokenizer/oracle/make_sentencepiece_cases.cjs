@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { Tokenizer } = require(require.resolve('tokenizers', { paths: [path.join(__dirname, '../../node')] }));
+const { rng, encodeRecords } = require('./oracle_records.cjs');
 
 const outDir = path.join(__dirname, '../data/oracle');
 const dataDir = process.env.LMKIT_TEST_DATA || path.join(__dirname, '../../../../shared/data');
@@ -34,17 +35,6 @@ const TEXTS = [
 ];
 const PAIRS = [['Hello world', 'the cat sat'], [' leading', 'trailing '], ['你好', 'café'], ['', 'only pair'],
   ['a<sep>b', '<s> x']];
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALL_TEXT = TEXTS.concat(PAIRS.flat());
 const SPECIALS = ['<unk>', '<s>', '</s>'];
@@ -175,41 +165,12 @@ const LOAD_ERRORS = {
   unigram_no_vocab: { model: { type: 'Unigram', unk_id: 0 } },
 };
 
-function encodingRecord(e) {
-  return { ids: Array.from(e.getIds()), tokens: e.getTokens(), offsets: e.getOffsets(), type_ids: Array.from(e.getTypeIds()),
-    special_tokens_mask: Array.from(e.getSpecialTokensMask()), attention_mask: Array.from(e.getAttentionMask()),
-    sequence_ids: e.getSequenceIds().map((s) => (s === null || s === undefined ? -1 : s)) };
-}
-
 async function main() {
   const names = Object.keys(CASES).sort();
   for (const name of names) {
     const json = JSON.stringify(CASES[name]);
     const tok = Tokenizer.fromString(json);
-    const lines = [];
-    for (const add of [false, true]) {
-      for (const text of TEXTS) {
-        let e;
-        try {
-          e = await tok.encode(text, null, { addSpecialTokens: add });
-        } catch (err) {
-          lines.push({ text, add_special_tokens: add, error: String(err.message || err) });
-          continue;
-        }
-        const rec = { text, add_special_tokens: add, ...encodingRecord(e) };
-        rec.decode_keep_special = await tok.decode(rec.ids, false);
-        rec.decode_skip_special = await tok.decode(rec.ids, true);
-        lines.push(rec);
-      }
-      for (const [a, b] of PAIRS) {
-        try {
-          const e = await tok.encode(a, b, { addSpecialTokens: add });
-          lines.push({ text: a, pair: b, add_special_tokens: add, ...encodingRecord(e) });
-        } catch (err) {
-          lines.push({ text: a, pair: b, add_special_tokens: add, error: String(err.message || err) });
-        }
-      }
-    }
+    const lines = await encodeRecords(tok, TEXTS, PAIRS);
     // Decoding id lists no encoder produces: replacement-only pieces first, specials first,
     // byte pieces that do not form UTF-8.
     const vocab = CASES[name].model.vocab.map(([p]) => p);
