@@ -134,7 +134,10 @@ LoadedModel load_model(const std::string& spec, const LoadOptions& options) {
     m.model_ = load_causal_lm_from_hf_dir(m.path_);
     m.weight_type_ = hf_weight_type(path / "config.json");
     const fs::path tok_json = path / "tokenizer.json";
-    if (fs::exists(tok_json)) m.tokenizer_ = Tokenizer::from_file(tok_json.string());
+    if (fs::exists(tok_json)) {
+      m.tokenizer_ = Tokenizer::from_file(tok_json.string());
+      m.tokenizer_->disable_truncation_and_padding();  // as transformers encodes prompts
+    }
     const fs::path tok_cfg_path = path / "tokenizer_config.json";
     if (fs::exists(tok_cfg_path)) {
       const std::string source = tok_cfg_path.string();

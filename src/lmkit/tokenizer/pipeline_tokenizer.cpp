@@ -68,6 +68,11 @@ class PipelineTokenizer : public Tokenizer {
     const std::string* t = parts_.model->vocab().token(id);
     return t ? *t : std::string();
   }
+  void disable_truncation_and_padding() override {
+    parts_.truncation.reset();
+    parts_.padding.reset();
+  }
+
   bool is_special(int32_t id) const override {
     const AddedToken* a = added_token(id);
     return a && a->special;

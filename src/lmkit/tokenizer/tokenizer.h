@@ -57,6 +57,11 @@ class Tokenizer {
   virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
   virtual std::string id_to_token(int32_t id) const = 0;  // "" for an id out of range
   virtual bool is_special(int32_t id) const = 0;
+
+  // Forgets the truncation and padding settings of a tokenizer.json. `tokenizers` applies them
+  // on every encode, but transformers turns them off unless a call asks for them, so a prompt
+  // is never cut or padded behind the user's back: model loading calls this.
+  virtual void disable_truncation_and_padding() = 0;
 };
 
 // Turns a stream of generated ids into text pieces as soon as they are complete UTF-8, so a
