@@ -73,6 +73,21 @@ TEST(BertFamilyErrors, MalformedFieldsNameTheField) {
   expect_error(j, {"CTC decoder", "pad_token"});
 }
 
+// Ids index dense tables: a hostile id must be refused, not allocate gigabytes (found by
+// fuzz_tokenizer_json in CI).
+TEST(BertFamilyErrors, AbsurdTokenIdsAreRefused) {
+  json j = base_tokenizer();
+  j["model"]["vocab"]["a"] = 50000000000ull;
+  expect_error(j, {"crafted.json", "model.vocab['a']", "50000000000"});
+  j = base_tokenizer();
+  j["added_tokens"][1]["id"] = 1ull << 31;
+  expect_error(j, {"added_tokens", "2147483648"});
+  json bpe = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 3000000000ull}}}, {"merges", json::array()}}}};
+  expect_error(bpe, {"model.vocab['b']", "3000000000"});
+  bpe["model"]["vocab"]["b"] = 1;
+  EXPECT_EQ(Tokenizer::from_json(bpe.dump(), "crafted.json")->encode("ab", false), (std::vector<int32_t>{0, 1}));
+}
+
 TEST(BertFamilyErrors, UntypedModelIsRecognisedByItsFieldsOrRefused) {
   json j = base_tokenizer();
   j["model"].erase("type");

@@ -6,6 +6,7 @@
 #include "lmkit/base/error.h"
 #include "lmkit/tokenizer/pipeline.h"
 #include "lmkit/tokenizer/utf8.h"
+#include "lmkit/tokenizer/vocab.h"
 
 namespace lmkit {
 namespace tok {
@@ -44,6 +45,13 @@ struct Loader {
     if (it == j.end() || it->is_null()) return fallback;
     if (!it->is_string()) fail(where, std::string("'") + key + "' must be a string");
     return it->get<std::string>();
+  }
+  // Ids index dense tables (id -> token), so an absurd id would allocate gigabytes; the largest
+  // real vocabularies hold ~256k tokens.
+  int32_t token_id(const json& id, const std::string& where) const {
+    if (!id.is_number_unsigned() || id.get<uint64_t>() > kMaxTokenId)
+      fail(where, "token id " + id.dump() + " is not an integer in 0.." + std::to_string(kMaxTokenId));
+    return static_cast<int32_t>(id.get<uint64_t>());
   }
   uint32_t count_or(const json& j, const char* key, uint32_t fallback, const std::string& where) const {
     auto it = j.find(key);
@@ -110,10 +118,7 @@ struct Loader {
     auto it = j.find("vocab");
     if (it == j.end() || !it->is_object()) fail(where + ".vocab", "expected an object of token -> id");
     Vocab vocab;
-    for (auto& [token, id] : it->items()) {
-      if (!id.is_number_unsigned()) fail(where + ".vocab", "id of '" + token + "' is not a non-negative integer");
-      vocab.add(token, id.get<int32_t>());
-    }
+    for (auto& [token, id] : it->items()) vocab.add(token, token_id(id, where + ".vocab['" + token + "']"));
     return vocab;
   }
 
@@ -301,13 +306,7 @@ struct Loader {
   std::unique_ptr<TokenModel> bpe_model(const json& j) const {
     if (j.contains("dropout") && !j["dropout"].is_null() && j["dropout"].get<double>() != 0.0)
       fail("model", "BPE dropout is not supported");
-    Vocab vocab;
-    const json& v = j.at("vocab");
-    if (!v.is_object()) fail("model.vocab", "expected an object of token -> id");
-    for (auto& [token, id] : v.items()) {
-      if (!id.is_number_integer()) fail("model.vocab", "id of '" + token + "' is not an integer");
-      vocab.add(token, id.get<int32_t>());
-    }
+    Vocab vocab = vocab_object(j, "model");
     std::vector<std::pair<std::string, std::string>> merges;
     for (const json& m : j.at("merges")) {
       if (m.is_string()) {
@@ -420,7 +419,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const s
     parts.decoder = L.decoder(j.value("decoder", json()));
     for (const json& a : j.value("added_tokens", json::array())) {
       tok::AddedToken t;
-      t.id = a.at("id").get<int32_t>();
+      t.id = L.token_id(a.at("id"), "added_tokens");
       t.content = a.at("content").get<std::string>();
       t.special = a.value("special", false);
       t.lstrip = a.value("lstrip", false);

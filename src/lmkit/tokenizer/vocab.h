@@ -14,6 +14,10 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// Loaders refuse ids above this: ids index dense tables, and the largest real vocabularies hold
+// ~256k tokens.
+inline constexpr uint64_t kMaxTokenId = (1u << 24) - 1;
+
 class Vocab {
  public:
   // Adds token with id; ids may be sparse. A token text seen twice keeps its first id for
