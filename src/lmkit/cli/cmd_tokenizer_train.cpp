@@ -1,6 +1,7 @@
-// `lmkit tokenizer train`: a byte-level BPE trained on JSONL or text corpora, with the same
-// vocabulary and merges as Hugging Face's BpeTrainer, saved as tokenizer.json, vocab.json,
-// merges.txt and tokenizer_config.json.
+// `lmkit tokenizer train`: a tokenizer trained on JSONL or text corpora with the same
+// vocabulary and merges as Hugging Face's trainers: byte-level BPE (default), SentencePiece-
+// style BPE with byte fallback, or WordPiece (training/training_recipe.h), saved as
+// tokenizer.json, tokenizer_config.json and the model's vocab files.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "lmkit/cli/tokenizer_commands.h"
 #include "lmkit/tokenizer/train/tokenizer_files.h"
 #include "lmkit/tokenizer/train/train_from_corpus.h"
+#include "lmkit/tokenizer/train/training_recipe.h"
 
 namespace lmkit::cli {
 namespace {
@@ -24,11 +26,17 @@ using Clock = std::chrono::steady_clock;
 using lmkit::ProgressBar;
 
 struct TrainOptions {
+  std::string model = "bpe";
   std::vector<std::string> corpus;
   std::string field = "text";
   std::string format = "auto";
   size_t vocab_size = 30000;
   std::string special_tokens;
+  bool special_tokens_given = false;
+  std::string unk;
+  size_t limit_alphabet = 0;
+  bool no_lowercase = false;
+  std::string continuing_order_file;
   uint64_t min_frequency = 0;
   std::string out;
   std::string chat_template_file;
@@ -110,25 +118,34 @@ int run_train(const TrainOptions& o) {
   corpus.format = o.format == "jsonl"  ? CorpusFormat::Jsonl
                   : o.format == "text" ? CorpusFormat::Text
                                        : CorpusFormat::Auto;
-  BpeTrainerOptions trainer;
-  trainer.vocab_size = o.vocab_size;
-  trainer.min_frequency = o.min_frequency;
-  trainer.special_tokens = split_commas(o.special_tokens);
-  trainer.full_byte_alphabet = !o.seen_bytes_only;
-  trainer.threads = o.threads;
-  TokenizerConfigOptions config;
+  TrainingRequest request;
+  request.layout = *parse_tokenizer_layout(o.model);  // CLI11 checked the name
+  if (o.special_tokens_given) request.special_tokens = split_commas(o.special_tokens);
+  request.vocab_size = o.vocab_size;
+  request.min_frequency = o.min_frequency;
+  if (!o.unk.empty()) request.unk_token = o.unk;
+  if (!o.bos.empty()) request.bos_token = o.bos;
+  if (!o.eos.empty()) request.eos_token = o.eos;
+  if (!o.pad.empty()) request.pad_token = o.pad;
   if (!o.chat_template_file.empty())
-    config.chat_template = read_text_file(o.chat_template_file, "chat template");
-  if (!o.bos.empty()) config.bos_token = o.bos;
-  if (!o.eos.empty()) config.eos_token = o.eos;
-  if (!o.pad.empty()) config.pad_token = o.pad;
+    request.chat_template = read_text_file(o.chat_template_file, "chat template");
+  request.limit_alphabet = o.limit_alphabet;
+  request.lowercase = !o.no_lowercase;
+  request.seen_bytes_only = o.seen_bytes_only;
+  request.threads = o.threads;
+  if (!o.continuing_order_file.empty()) {
+    std::istringstream lines(read_text_file(o.continuing_order_file, "continuing-subword order"));
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) request.continuing_order.push_back(line);
+  }
+  const TrainingRecipe recipe = make_training_recipe(request);
 
   auto start = Clock::now();
   CorpusStats stats;
   TrainingBars bar(!o.quiet);
   TrainedBpe model;
   try {
-    model = train_bpe_on_corpus(corpus, trainer, stats,
+    model = train_bpe_on_corpus(corpus, recipe.trainer, recipe.pre_tokenize, stats,
                                 [&](const TrainingProgress& p) { bar.update(p); });
   } catch (...) {
     bar.finish();
@@ -142,13 +159,15 @@ int run_train(const TrainOptions& o) {
                  static_cast<unsigned long long>(stats.skipped_lines), o.field.c_str());
     for (const auto& e : stats.skipped_examples) std::fprintf(stderr, "  %s\n", e.c_str());
   }
-  write_tokenizer_files(o.out, model, config);
+  write_tokenizer_files(o.out, model, recipe.files);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("trained %zu tokens (%zu special, %zu merges) from %llu sequences, %s words, %s in %.1fs\n",
               model.tokens.size(), model.special_count, model.merges.size(),
               static_cast<unsigned long long>(stats.sequences), human_count(double(stats.words)).c_str(),
               human_bytes(double(stats.bytes_read)).c_str(), seconds);
-  std::printf("wrote %s/{tokenizer.json,vocab.json,merges.txt,tokenizer_config.json}\n", o.out.c_str());
+  std::string names;
+  for (const std::string& n : tokenizer_file_names(recipe.files.layout)) names += (names.empty() ? "" : ",") + n;
+  std::printf("wrote %s/{%s}\n", o.out.c_str(), names.c_str());
   return 0;
 }
 
@@ -163,26 +182,51 @@ Runner setup_train(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--vocab-size", o->vocab_size, "Vocabulary size, special tokens included")
       ->capture_default_str();
-  app.add_option("--special-tokens", o->special_tokens,
-                 "Comma-separated special tokens, given ids 0, 1, ... in this order");
+  app.add_option("--model", o->model,
+                 "bpe: byte-level BPE (GPT-2, Qwen); sentencepiece-bpe: BPE with byte fallback over "
+                 "\"▁\"-joined words (Llama 2, Mistral); wordpiece: BERT's WordPiece")
+      ->check(CLI::IsMember({"bpe", "sentencepiece-bpe", "wordpiece"}))
+      ->capture_default_str();
+  CLI::Option* specials = app.add_option(
+      "--special-tokens", o->special_tokens,
+      "Comma-separated special tokens, given ids 0, 1, ... in this order (default: none for bpe, "
+      "\"<unk>,<s>,</s>\" for sentencepiece-bpe, \"[PAD],[UNK],[CLS],[SEP],[MASK]\" for wordpiece)");
+  app.add_option("--unk-token", o->unk,
+                 "Unknown token of sentencepiece-bpe (default <unk>) or wordpiece (default [UNK])");
+  app.add_option("--limit-alphabet", o->limit_alphabet,
+                 "sentencepiece-bpe and wordpiece: keep only the N most frequent characters (0: all)")
+      ->capture_default_str();
+  app.add_flag("--no-lowercase", o->no_lowercase, "wordpiece: keep case (BertNormalizer lowercase false)");
+  // Hidden: reproduces one Hugging Face WordPiece run exactly (its "##x" ids follow its hash
+  // order); the oracle test reads that order from the tokenizer it trained.
+  app.add_option("--continuing-subword-order", o->continuing_order_file,
+                 "wordpiece: file of \"##x\" forms, one a line, in the id order to give them")
+      ->group("");
   app.add_option("--min-frequency", o->min_frequency, "Stop when the best pair occurs fewer times")
       ->capture_default_str();
   app.add_option("--out", o->out, "Output folder")->required();
   app.add_option("--chat-template", o->chat_template_file,
                  "Jinja chat template file to store in tokenizer_config.json");
-  app.add_option("--bos-token", o->bos, "bos_token in tokenizer_config.json (default: none)");
-  app.add_option("--eos-token", o->eos, "eos_token (default: the first special token)");
-  app.add_option("--pad-token", o->pad, "pad_token (default: the first special token)");
+  app.add_option("--bos-token", o->bos,
+                 "bos_token in tokenizer_config.json (default: none; <s> for sentencepiece-bpe, which "
+                 "also puts it before every sequence)");
+  app.add_option("--eos-token", o->eos,
+                 "eos_token (default: the first special token for bpe, </s> for sentencepiece-bpe)");
+  app.add_option("--pad-token", o->pad, "pad_token (default: the first special token for bpe, [PAD] for wordpiece)");
   app.add_flag("--seen-bytes-only", o->seen_bytes_only,
                "Alphabet of the bytes in the corpus only (Hugging Face's trainer default) instead "
                "of all 256");
   app.add_option("--threads", o->threads, "Threads for counting words (default: all cores)");
   app.add_flag("--quiet", o->quiet, "No progress bar");
-  return [o] { return run_train(*o); };
+  return [o, specials] {
+    o->special_tokens_given = specials->count() > 0;
+    return run_train(*o);
+  };
 }
 
 const TokenizerRegistration registration(
-    "train", "Train a byte-level BPE tokenizer identical to Hugging Face's BpeTrainer", setup_train);
+    "train", "Train a BPE (byte-level or SentencePiece-style) or WordPiece tokenizer as Hugging Face's trainers do",
+    setup_train);
 
 }  // namespace
 }  // namespace lmkit::cli

@@ -14,6 +14,7 @@
 #include "lmkit/tokenizer/train/pair_table.h"
 #include "lmkit/tokenizer/train/utf8_check.h"
 #include "lmkit/tokenizer/train/word_counts.h"
+#include "lmkit/tokenizer/utf8.h"
 
 namespace lmkit::bpe_train {
 namespace {
@@ -88,16 +89,31 @@ class Trainer {
         deltas_(static_cast<size_t>(pool_.size())) {}
 
   TrainedBpe run() {
+    result_.byte_level = !options_.characters;
     add_special_tokens();
-    add_alphabet();
-    if (options_.vocab_size < result_.tokens.size())
+    if (options_.characters) add_character_alphabet();
+    else add_alphabet();
+    if (options_.vocab_size < result_.tokens.size()) {
+      const size_t fixed = result_.special_count + result_.reserved_count;
+      std::string what = std::to_string(result_.special_count) + " special tokens";
+      if (result_.reserved_count)
+        what += ", the " + std::to_string(result_.reserved_count) + " byte-fallback tokens";
+      if (options_.characters) {
+        what += " and the " + std::to_string(alphabet_size_) + "-character alphabet";
+        if (result_.tokens.size() - fixed > alphabet_size_)
+          what += " with " + std::to_string(result_.tokens.size() - fixed - alphabet_size_) +
+                  " \"" + options_.continuing_subword_prefix + "\"-prefixed forms";
+        if (!options_.limit_alphabet) what += " (--limit-alphabet caps it)";
+      } else {
+        what += " plus the " + std::to_string(result_.tokens.size() - fixed) + "-symbol byte alphabet";
+      }
       throw_error("tokenizer training: vocab size " + std::to_string(options_.vocab_size) +
-                  " is smaller than the " + std::to_string(result_.special_count) +
-                  " special tokens plus the " +
-                  std::to_string(result_.tokens.size() - result_.special_count) +
-                  "-symbol byte alphabet (" + std::to_string(result_.tokens.size()) + ")");
+                  " is smaller than the " + what + " (" + std::to_string(result_.tokens.size()) +
+                  " tokens before any merge)");
+    }
     auto t0 = std::chrono::steady_clock::now();
-    split_words_into_bytes();
+    if (options_.characters) split_words_into_characters();
+    else split_words_into_bytes();
     if (owned_words_) *owned_words_ = WordCounts();  // lower the peak: the table has it all
     count_initial_pairs();
     auto t1 = std::chrono::steady_clock::now();
@@ -122,12 +138,85 @@ class Trainer {
   void add_special_tokens() {
     validate_bpe_trainer_options(options_);
     for (const std::string& t : options_.special_tokens) {
+      if (options_.characters) {
+        add_token(t, t);
+        continue;
+      }
       // A merge whose bytes spell a special token reuses its id, as Hugging Face's single
       // string-to-id map does; only tokens made of byte-level characters can be spelled so.
       auto raw = byte_level_to_bytes(t);
       add_token(raw ? *raw : std::string(), t);
     }
     result_.special_count = result_.tokens.size();
+    for (const std::string& t : options_.reserved_tokens) {
+      if (options_.characters) {
+        add_token(t, t);
+      } else {
+        auto raw = byte_level_to_bytes(t);
+        add_token(raw ? *raw : std::string(), t);
+      }
+    }
+    result_.reserved_count = options_.reserved_tokens.size();
+  }
+
+  // BpeTrainer::compute_alphabet and the first half of tokenize_words for a character
+  // alphabet (see bpe_trainer.h for where the ids differ from Hugging Face's hash order).
+  void add_character_alphabet() {
+    std::unordered_map<uint32_t, uint64_t> seen;  // code point -> occurrences
+    std::unordered_set<uint32_t> continuing;      // seen after a word's first character
+    words_.for_each([&](std::string_view w, uint64_t count) {
+      for (size_t i = 0; i < w.size();) {
+        const bool first = i == 0;
+        const uint32_t cp = utf8::next(w, i);
+        seen[cp] += count;
+        if (!first) continuing.insert(cp);
+      }
+    });
+    std::vector<std::pair<uint32_t, uint64_t>> kept(seen.begin(), seen.end());
+    if (options_.limit_alphabet && kept.size() > options_.limit_alphabet) {
+      std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second < b.second : a.first > b.first;
+      });
+      kept.erase(kept.begin(), kept.end() - static_cast<ptrdiff_t>(options_.limit_alphabet));
+      // A dropped character that is also a special token stays in the words: Hugging Face
+      // looks characters up in its whole vocabulary, not in the alphabet.
+      std::unordered_set<uint32_t> kept_set;
+      for (const auto& k : kept) kept_set.insert(k.first);
+      for (const auto& [cp, count] : seen) {
+        std::string s;
+        utf8::append(s, cp);
+        if (!kept_set.count(cp) && index_.count(s)) kept.emplace_back(cp, count);
+      }
+    }
+    std::sort(kept.begin(), kept.end());
+    alphabet_size_ = kept.size();
+    for (const auto& [cp, count] : kept) {
+      std::string s;
+      utf8::append(s, cp);
+      auto it = index_.find(s);
+      char_id_[cp] = it != index_.end() ? it->second : add_token(s, s);
+    }
+    if (options_.continuing_subword_prefix.empty()) return;
+    if (!options_.continuing_order.empty()) {
+      std::unordered_map<std::string, size_t> rank;
+      for (size_t i = 0; i < options_.continuing_order.size(); ++i)
+        rank.emplace(options_.continuing_order[i], i);
+      auto rank_of = [&](uint32_t cp) {
+        std::string s = options_.continuing_subword_prefix;
+        utf8::append(s, cp);
+        auto it = rank.find(s);
+        return it == rank.end() ? rank.size() : it->second;
+      };
+      std::stable_sort(kept.begin(), kept.end(),
+                       [&](const auto& a, const auto& b) { return rank_of(a.first) < rank_of(b.first); });
+    }
+    for (const auto& [cp, count] : kept) {
+      if (!continuing.count(cp)) continue;
+      std::string s = options_.continuing_subword_prefix;
+      utf8::append(s, cp);
+      auto it = index_.find(s);
+      continuing_id_[cp] = it != index_.end() ? it->second : add_token(s, s);
+    }
   }
 
   void add_alphabet() {
@@ -157,6 +246,28 @@ class Trainer {
       table_.words.push_back({table_.symbols.size(), static_cast<int64_t>(count),
                               static_cast<uint32_t>(w.size())});
       for (unsigned char c : w) table_.symbols.push_back(static_cast<uint32_t>(byte_id_[c]));
+    });
+  }
+
+  // Characters outside the alphabet (cut by limit_alphabet) are left out of the word, as
+  // Hugging Face's tokenize_words does, so their neighbours become adjacent.
+  void split_words_into_characters() {
+    size_t n_words = words_.distinct();
+    if (n_words == 0) throw_error("tokenizer training: the corpus has no words to learn from");
+    table_.symbols.reserve(words_.distinct_bytes());
+    table_.words.reserve(n_words);
+    const bool prefixed = !options_.continuing_subword_prefix.empty();
+    words_.for_each([&](std::string_view w, uint64_t count) {
+      const uint64_t begin = table_.symbols.size();
+      for (size_t i = 0; i < w.size();) {
+        const bool first = i == 0;
+        const uint32_t cp = utf8::next(w, i);
+        const auto& ids = prefixed && !first ? continuing_id_ : char_id_;
+        auto it = ids.find(cp);
+        if (it != ids.end()) table_.symbols.push_back(static_cast<uint32_t>(it->second));
+      }
+      table_.words.push_back({begin, static_cast<int64_t>(count),
+                              static_cast<uint32_t>(table_.symbols.size() - begin)});
     });
   }
 
@@ -245,7 +356,8 @@ class Trainer {
       if (top.count < 1 || options_.min_frequency > top.count) break;
 
       const uint32_t left = pair_left(top.pair), right = pair_right(top.pair);
-      std::string merged = raw_of(left) + raw_of(right);
+      std::string merged = raw_of(left);
+      merged += without_prefix(raw_of(right));
       auto it = index_.find(merged);
       const int32_t new_id = it != index_.end() ? it->second : add_token(merged, merged);
       result_.merges.push_back({static_cast<int32_t>(left), static_cast<int32_t>(right), new_id});
@@ -264,6 +376,12 @@ class Trainer {
   // A special token takes part in a merge only when it doubles as an alphabet symbol (say
   // "a"); its bytes are then what the merged token is spelled with.
   const std::string& raw_of(uint32_t id) const { return raw_[id]; }
+
+  std::string_view without_prefix(std::string_view s) const {
+    const std::string& prefix = options_.continuing_subword_prefix;
+    if (!prefix.empty() && s.substr(0, prefix.size()) == prefix) s.remove_prefix(prefix.size());
+    return s;
+  }
 
   // Replaces every (left, right) in the listed words by merged, then updates the global
   // pair counts and queues the pairs that got formed. Large steps run on all threads.
@@ -330,6 +448,8 @@ class Trainer {
   std::vector<std::string> raw_;                     // id -> raw bytes ("" if none)
   std::unordered_map<std::string, int32_t> index_;  // raw bytes -> id
   std::array<int32_t, 256> byte_id_{};
+  std::unordered_map<uint32_t, int32_t> char_id_, continuing_id_;  // code point -> id
+  size_t alphabet_size_ = 0;
   WordTable table_;
   PairTable pairs_;
   PositionLists lists_;
@@ -351,12 +471,23 @@ void validate_bpe_trainer_options(const BpeTrainerOptions& options) {
     if (!seen.insert(t).second)
       throw_error("tokenizer training: special token \"" + t + "\" is given twice");
   }
-  const size_t alphabet = options.full_byte_alphabet ? 256 : 1;
-  if (options.vocab_size < options.special_tokens.size() + alphabet)
+  for (const std::string& t : options.reserved_tokens) {
+    if (t.empty() || !is_valid_utf8(t))
+      throw_error("tokenizer training: a reserved token is empty or not valid UTF-8");
+    if (!seen.insert(t).second)
+      throw_error("tokenizer training: special token \"" + t +
+                  "\" collides with a byte-fallback token of the same text");
+  }
+  const bool bytes = !options.characters && options.full_byte_alphabet;
+  const size_t fixed = options.special_tokens.size() + options.reserved_tokens.size();
+  if (options.vocab_size < fixed + (bytes ? 256 : 1)) {
+    std::string what = std::to_string(options.special_tokens.size()) + " special tokens";
+    if (!options.reserved_tokens.empty())
+      what += ", the " + std::to_string(options.reserved_tokens.size()) + " byte-fallback tokens";
+    what += bytes ? " plus the 256-symbol byte alphabet" : " plus the alphabet";
     throw_error("tokenizer training: vocab size " + std::to_string(options.vocab_size) +
-                " is smaller than the " + std::to_string(options.special_tokens.size()) +
-                " special tokens plus the " +
-                (options.full_byte_alphabet ? "256-symbol byte alphabet" : "alphabet"));
+                " is smaller than the " + what);
+  }
 }
 
 TrainedBpe train_bpe(const WordCounts& words, const BpeTrainerOptions& options,

@@ -47,6 +47,102 @@ std::vector<std::string> all_token_texts(const TrainedBpe& model) {
   return texts;
 }
 
+// The id of a token the layout needs; throws naming the role if the vocabulary lacks it.
+int32_t required_id(const TrainedBpe& model, const std::string& token, const char* role) {
+  for (size_t i = 0; i < model.tokens.size(); ++i)
+    if (token_text(model, i) == token) return static_cast<int32_t>(i);
+  throw_error(std::string("tokenizer.json: the ") + role + " \"" + token +
+              "\" is not in the trained vocabulary (add it to the special tokens)");
+}
+
+std::string json_quoted(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+// The pipeline around the model, per layout: normalizer, pre_tokenizer, post_processor and
+// decoder members of tokenizer.json, as `tokenizers` 0.23 writes them.
+std::string pipeline_members(const TrainedBpe& model, const TokenizerConfigOptions& o) {
+  switch (o.layout) {
+    case TokenizerLayout::ByteLevelBpe:
+      return std::string("  \"normalizer\": null,\n") + "  \"pre_tokenizer\": {\n" + kByteLevelComponent +
+             "    \"trim_offsets\": true,\n    \"use_regex\": true\n  },\n" +
+             "  \"post_processor\": {\n" + kByteLevelComponent +
+             "    \"trim_offsets\": false,\n    \"use_regex\": true\n  },\n" +
+             "  \"decoder\": {\n" + kByteLevelComponent +
+             "    \"trim_offsets\": true,\n    \"use_regex\": true\n  },\n";
+    case TokenizerLayout::SentencePieceBpe: {
+      std::string out =
+          "  \"normalizer\": null,\n"
+          "  \"pre_tokenizer\": {\n    \"type\": \"Metaspace\",\n    \"replacement\": \"▁\",\n"
+          "    \"prepend_scheme\": \"first\",\n    \"split\": true\n  },\n";
+      if (o.bos_token) {
+        const std::string bos = json_quoted(*o.bos_token);
+        const std::string id = std::to_string(required_id(model, *o.bos_token, "bos_token"));
+        auto special = [&](int type) {
+          return "{\"SpecialToken\": {\"id\": " + bos + ", \"type_id\": " + std::to_string(type) + "}}";
+        };
+        auto sequence = [](const char* which, int type) {
+          return std::string("{\"Sequence\": {\"id\": \"") + which + "\", \"type_id\": " +
+                 std::to_string(type) + "}}";
+        };
+        out += "  \"post_processor\": {\n    \"type\": \"TemplateProcessing\",\n";
+        out += "    \"single\": [" + special(0) + ", " + sequence("A", 0) + "],\n";
+        out += "    \"pair\": [" + special(0) + ", " + sequence("A", 0) + ", " + special(1) + ", " +
+               sequence("B", 1) + "],\n";
+        out += "    \"special_tokens\": {" + bos + ": {\"id\": " + bos + ", \"ids\": [" + id +
+               "], \"tokens\": [" + bos + "]}}\n  },\n";
+      } else {
+        out += "  \"post_processor\": null,\n";
+      }
+      out +=
+          "  \"decoder\": {\n    \"type\": \"Sequence\",\n    \"decoders\": [\n"
+          "      {\"type\": \"Replace\", \"pattern\": {\"String\": \"▁\"}, \"content\": \" \"},\n"
+          "      {\"type\": \"ByteFallback\"},\n      {\"type\": \"Fuse\"},\n"
+          "      {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 0}\n    ]\n  },\n";
+      return out;
+    }
+    case TokenizerLayout::WordPiece: {
+      const std::string lowercase = o.lowercase ? "true" : "false";
+      auto pair = [&](const std::string& token, const char* role) {
+        return "[" + json_quoted(token) + ", " + std::to_string(required_id(model, token, role)) + "]";
+      };
+      return "  \"normalizer\": {\n    \"type\": \"BertNormalizer\",\n    \"clean_text\": true,\n"
+             "    \"handle_chinese_chars\": true,\n    \"strip_accents\": null,\n    \"lowercase\": " +
+             lowercase + "\n  },\n" +
+             "  \"pre_tokenizer\": {\n    \"type\": \"BertPreTokenizer\"\n  },\n" +
+             "  \"post_processor\": {\n    \"type\": \"BertProcessing\",\n    \"sep\": " +
+             pair(o.sep_token, "sep_token") + ",\n    \"cls\": " + pair(o.cls_token, "cls_token") +
+             "\n  },\n" +
+             "  \"decoder\": {\n    \"type\": \"WordPiece\",\n    \"prefix\": \"##\",\n"
+             "    \"cleanup\": true\n  },\n";
+    }
+  }
+  return {};
+}
+
+// The "model" member up to its vocab.
+std::string model_header(const TrainedBpe& model, const TokenizerConfigOptions& o) {
+  switch (o.layout) {
+    case TokenizerLayout::ByteLevelBpe:
+      return "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
+             "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
+             "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n";
+    case TokenizerLayout::SentencePieceBpe:
+      required_id(model, o.unk_token, "unk_token");
+      return "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": " +
+             json_quoted(o.unk_token) +
+             ",\n    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
+             "    \"fuse_unk\": true,\n    \"byte_fallback\": true,\n    \"ignore_merges\": false,\n";
+    case TokenizerLayout::WordPiece:
+      required_id(model, o.unk_token, "unk_token");
+      return "  \"model\": {\n    \"type\": \"WordPiece\",\n    \"unk_token\": " + json_quoted(o.unk_token) +
+             ",\n    \"continuing_subword_prefix\": \"##\",\n    \"max_input_chars_per_word\": 100,\n";
+  }
+  return {};
+}
+
 void write_file(const std::filesystem::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw_error("cannot write " + path.string());
@@ -58,10 +154,13 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
 }  // namespace
 
 std::string token_text(const TrainedBpe& model, size_t id) {
-  return id < model.special_count ? model.tokens[id] : bytes_to_byte_level(model.tokens[id]);
+  const bool as_is = !model.byte_level || id < model.special_count + model.reserved_count;
+  return as_is ? model.tokens[id] : bytes_to_byte_level(model.tokens[id]);
 }
 
-std::string tokenizer_json(const TrainedBpe& model) {
+std::string tokenizer_json(const TrainedBpe& model) { return tokenizer_json(model, {}); }
+
+std::string tokenizer_json(const TrainedBpe& model, const TokenizerConfigOptions& options) {
   const auto texts = all_token_texts(model);
   std::string out;
   out.reserve(model.tokens.size() * 40 + model.merges.size() * 40);
@@ -76,22 +175,17 @@ std::string tokenizer_json(const TrainedBpe& model) {
         "      \"normalized\": false,\n      \"special\": true\n    }";
   }
   out += model.special_count ? "\n  ],\n" : "],\n";
-  out += "  \"normalizer\": null,\n";
-  out += std::string("  \"pre_tokenizer\": {\n") + kByteLevelComponent +
-         "    \"trim_offsets\": true,\n    \"use_regex\": true\n  },\n";
-  out += std::string("  \"post_processor\": {\n") + kByteLevelComponent +
-         "    \"trim_offsets\": false,\n    \"use_regex\": true\n  },\n";
-  out += std::string("  \"decoder\": {\n") + kByteLevelComponent +
-         "    \"trim_offsets\": true,\n    \"use_regex\": true\n  },\n";
-  out +=
-      "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
-      "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
-      "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n";
+  out += pipeline_members(model, options);
+  out += model_header(model, options);
   out += "    \"vocab\": {";
   for (size_t i = 0; i < texts.size(); ++i) {
     out += i ? ",\n      " : "\n      ";
     append_json_string(out, texts[i]);
     out += ": " + std::to_string(i);
+  }
+  if (options.layout == TokenizerLayout::WordPiece) {
+    out += texts.empty() ? "}\n  }\n}" : "\n    }\n  }\n}";
+    return out;
   }
   out += texts.empty() ? "},\n" : "\n    },\n";
   out += "    \"merges\": [";
@@ -124,6 +218,12 @@ std::string merges_txt(const TrainedBpe& model) {
   return out;
 }
 
+std::string vocab_txt(const TrainedBpe& model) {
+  std::string out;
+  for (size_t i = 0; i < model.tokens.size(); ++i) out += token_text(model, i) + "\n";
+  return out;
+}
+
 std::string tokenizer_config_json(const TrainedBpe& model, const TokenizerConfigOptions& options) {
   using nlohmann::json;
   json special = json::object();
@@ -140,18 +240,31 @@ std::string tokenizer_config_json(const TrainedBpe& model, const TokenizerConfig
                 "\" is not in the trained vocabulary");
   };
   std::optional<std::string> first_special;
-  if (model.special_count) first_special = model.tokens[0];
+  // Byte-level BPE has no named special tokens, so its first one serves; the other layouts
+  // name theirs (the caller passes them).
+  if (model.special_count && options.layout == TokenizerLayout::ByteLevelBpe)
+    first_special = model.tokens[0];
   json config = json::object();  // keys sorted, as transformers writes them
   config["added_tokens_decoder"] = special;
+  const bool wordpiece = options.layout == TokenizerLayout::WordPiece;
   config["bos_token"] = known(options.bos_token, "bos_token");
   if (options.chat_template) config["chat_template"] = *options.chat_template;
-  config["clean_up_tokenization_spaces"] = false;
+  // WordPiece decodes as BERT does (transformers' BertTokenizerFast default).
+  config["clean_up_tokenization_spaces"] = wordpiece;
   config["eos_token"] = known(options.eos_token ? options.eos_token : first_special, "eos_token");
   config["extra_special_tokens"] = json::object();
   config["model_max_length"] = 1e30;
   config["pad_token"] = known(options.pad_token ? options.pad_token : first_special, "pad_token");
   config["tokenizer_class"] = "PreTrainedTokenizerFast";
-  config["unk_token"] = nullptr;
+  config["unk_token"] = options.layout == TokenizerLayout::ByteLevelBpe
+                            ? json(nullptr)
+                            : known(options.unk_token, "unk_token");
+  if (wordpiece) {
+    config["cls_token"] = known(options.cls_token, "cls_token");
+    config["sep_token"] = known(options.sep_token, "sep_token");
+    config["mask_token"] = known(options.mask_token, "mask_token");
+    config["do_lower_case"] = options.lowercase;
+  }
   return config.dump(2);
 }
 
@@ -161,11 +274,23 @@ void write_tokenizer_files(const std::string& dir, const TrainedBpe& model,
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw_error("cannot create output folder " + dir + ": " + ec.message());
-  const std::string config = tokenizer_config_json(model, options);  // validates first
-  write_file(fs::path(dir) / "tokenizer.json", tokenizer_json(model));
-  write_file(fs::path(dir) / "vocab.json", vocab_json(model));
-  write_file(fs::path(dir) / "merges.txt", merges_txt(model));
+  // Everything is built (and so validated) before the first file is written.
+  const std::string config = tokenizer_config_json(model, options);
+  const std::string tokenizer = tokenizer_json(model, options);
+  write_file(fs::path(dir) / "tokenizer.json", tokenizer);
+  if (options.layout == TokenizerLayout::WordPiece) {
+    write_file(fs::path(dir) / "vocab.txt", vocab_txt(model));
+  } else {
+    write_file(fs::path(dir) / "vocab.json", vocab_json(model));
+    write_file(fs::path(dir) / "merges.txt", merges_txt(model));
+  }
   write_file(fs::path(dir) / "tokenizer_config.json", config);
+}
+
+std::vector<std::string> tokenizer_file_names(TokenizerLayout layout) {
+  if (layout == TokenizerLayout::WordPiece)
+    return {"tokenizer.json", "vocab.txt", "tokenizer_config.json"};
+  return {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json"};
 }
 
 }  // namespace lmkit::bpe_train

@@ -11,13 +11,19 @@ namespace lmkit::bpe_train {
 TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOptions& options,
                                CorpusStats& stats,
                                const std::function<void(const TrainingProgress&)>& progress) {
+  return train_bpe_on_corpus(corpus, options, byte_level_pre_tokenizer(), stats, progress);
+}
+
+TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOptions& options,
+                               const PreTokenizeFn& pre_tokenize, CorpusStats& stats,
+                               const std::function<void(const TrainingProgress&)>& progress) {
   validate_bpe_trainer_options(options);
   TrainingProgress p;
   p.corpus = &stats;
   CountProgress on_count;
   if (progress) on_count = [&](const CorpusStats&) { progress(p); };
   auto start = std::chrono::steady_clock::now();
-  WordCounts words = count_corpus_words(corpus, byte_level_pre_tokenizer(), stats, on_count);
+  WordCounts words = count_corpus_words(corpus, pre_tokenize, stats, on_count);
   log_debug("tokenizer training: counted " + std::to_string(stats.words) + " words (" +
             std::to_string(words.distinct()) + " distinct) in " +
             std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +

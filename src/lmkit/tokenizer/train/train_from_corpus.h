@@ -1,5 +1,5 @@
-// Corpus files in, trained byte-level BPE out: counts words with the ByteLevel
-// pre-tokenizer on several threads, then runs the trainer. What `lmkit tokenizer train` does.
+// Corpus files in, trained BPE out: counts words with the ByteLevel pre-tokenizer (or the
+// one given) on several threads, then runs the trainer. What `lmkit tokenizer train` does.
 #pragma once
 #include <functional>
 
@@ -19,6 +19,11 @@ struct TrainingProgress {
 // corpus with no text (saying how many lines were skipped and why).
 TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOptions& options,
                                CorpusStats& stats,
+                               const std::function<void(const TrainingProgress&)>& progress = {});
+// The same with another split of the text into words (metaspace_pre_tokenizer() for
+// SentencePiece-style BPE, bert_pre_tokenizer() for WordPiece).
+TrainedBpe train_bpe_on_corpus(const CorpusOptions& corpus, const BpeTrainerOptions& options,
+                               const PreTokenizeFn& pre_tokenize, CorpusStats& stats,
                                const std::function<void(const TrainingProgress&)>& progress = {});
 
 }  // namespace lmkit::bpe_train
