@@ -5,7 +5,14 @@
 //     lmkit must give the same ids, tokens and offsets, with and without special tokens;
 //  2. a tokenizer trained by `lmkit tokenizer train` on the shared sample corpus loads in
 //     `tokenizers` and encodes the corpus and the generated strings exactly as lmkit does; its
-//     vocab.json and merges.txt carry the same vocabulary and merges as its tokenizer.json.
+//     vocab.json and merges.txt carry the same vocabulary and merges as its tokenizer.json;
+//  3. the same for `--model sentencepiece-bpe` and `--model wordpiece` (encodings, decodes and
+//     vocab files), and their vocabularies against what `tokenizers` trains itself from the same
+//     text file with the trainer its binding can run (the model's default trainer: vocabulary
+//     30000, no special tokens, no alphabet limit): BPE over Metaspace words must give the same
+//     vocabulary (ids shifted past lmkit's <unk> and 256 byte tokens) and the same merges;
+//     WordPiece the same vocabulary once lmkit is told the order `tokenizers` gave its "##x"
+//     forms (a hash-map order that changes from run to run).
 // usage: node tokenizer_oracle.cjs --lmkit BIN --data SHARED_DATA --work DIR --tokenizers a,b,c
 // Exits 1 listing the first mismatches.
 'use strict';
@@ -156,6 +163,123 @@ for (const special of ['<|endoftext|>', '<|im_start|>', '<|im_end|>']) {
   }
 }
 console.log(`vocab.json, merges.txt, ${mergesJson.length} merges and special tokens checked`);
+
+// 3. SentencePiece-style BPE and WordPiece.
+const {
+  BPE, WordPiece, metaspacePreTokenizer, bertNormalizer, bertPreTokenizer,
+} = require('tokenizers');
+function lmkitTrain(extra, out) {
+  const r = spawnSync(args.lmkit, ['tokenizer', 'train', ...extra, '--out', out, '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lmkit tokenizer train ${extra.join(' ')} failed (${r.status}): ${r.stderr}`);
+}
+function mismatch(message) {
+  if (++failures <= 10) console.error(`MISMATCH ${message}`);
+}
+async function compareDecodes(name, hf, tokenizerPath, texts) {
+  let checked = 0;
+  for (const text of texts) {
+    const ids = Array.from((await hf.encode(text, null, { addSpecialTokens: true })).getIds());
+    if (!ids.length) continue;
+    for (const skip of [false, true]) {
+      const want = await hf.decode(ids, skip);
+      const argv = ['tokenizer', 'decode', '--tokenizer', tokenizerPath, ids.join(',')];
+      if (skip) argv.push('--skip-special-tokens');
+      const r = spawnSync(args.lmkit, argv, { encoding: 'utf8' });
+      const got = r.stdout.replace(/\n$/, '');
+      if (r.status !== 0 || got !== want) {
+        mismatch(`${name} decode (skip_special_tokens=${skip}) of ${JSON.stringify(text)}\n` +
+          `  tokenizers: ${JSON.stringify(want)}\n  lmkit:      ${JSON.stringify(got)} ${r.stderr}`);
+      } else {
+        ++checked;
+      }
+    }
+  }
+  console.log(`${name}: ${checked} decodes identical`);
+}
+
+// 3a. Trained by lmkit with each model's defaults, loaded by Hugging Face.
+const modelChecks = [
+  { model: 'sentencepiece-bpe', files: ['vocab.json'] },  // no merges.txt: tokens may hold a newline
+  { model: 'wordpiece', files: ['vocab.txt'] },
+];
+for (const { model, files } of modelChecks) {
+  const dir = path.join(args.work, `trained-${model}`);
+  lmkitTrain(['--model', model, '--corpus', corpus, '--vocab-size', '4000', '--limit-alphabet', '1000'], dir);
+  const file = path.join(dir, 'tokenizer.json');
+  const hf = Tokenizer.fromFile(file);
+  await compare(`trained-${model}`, hf, corpusTexts.concat(generated), file, `trained-${model}`);
+  await compareDecodes(`trained-${model}`, hf, file, corpusTexts.slice(0, 10).concat(generated.slice(0, 30)));
+  if (hf.getVocabSize(true) !== 4000) mismatch(`${model}: ${hf.getVocabSize(true)} tokens, asked for 4000`);
+  const vocab = JSON.parse(fs.readFileSync(file, 'utf8')).model;
+  const byId = Object.entries(vocab.vocab).sort((a, b) => a[1] - b[1]).map(([t]) => t);
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    let same;
+    if (f === 'vocab.txt') same = JSON.stringify(text.split('\n').slice(0, -1)) === JSON.stringify(byId);
+    else if (f === 'vocab.json') same = JSON.stringify(Object.entries(JSON.parse(text)).sort()) === JSON.stringify(Object.entries(vocab.vocab).sort());
+    else same = JSON.stringify(text.split('\n').filter((l) => l && !l.startsWith('#version'))) === JSON.stringify(vocab.merges.map((m) => m.join(' ')));
+    if (!same) mismatch(`${model}: ${f} differs from tokenizer.json`);
+  }
+  console.log(`trained-${model}: ${files.join(', ')} checked`);
+}
+
+// 3b. Hugging Face's own trainers on the same text file.
+const sampleTxt = path.join(args.work, 'sample.txt');
+fs.writeFileSync(sampleTxt, fs.readFileSync(corpus, 'utf8').split('\n').filter((l) => l.trim())
+  .map((l) => JSON.parse(l).text).join('\n') + '\n');
+function hfTrained(model, setup, name) {
+  const t = new Tokenizer(model);
+  setup(t);
+  t.train([sampleTxt]);
+  const out = path.join(args.work, `hf-${name}.json`);
+  t.save(out);
+  return JSON.parse(fs.readFileSync(out, 'utf8')).model;
+}
+function compareVocab(name, hfVocab, ours, shift) {
+  const hfSize = Object.keys(hfVocab).length;
+  let bad = 0;
+  for (const [token, id] of Object.entries(hfVocab)) {
+    if (ours[token] !== id + shift && ++bad <= 5) {
+      mismatch(`${name}: "${token}" has id ${id} in tokenizers, ${ours[token]} in lmkit (expected ${id + shift})`);
+    }
+  }
+  if (Object.keys(ours).length !== hfSize + shift) {
+    mismatch(`${name}: lmkit has ${Object.keys(ours).length} tokens, tokenizers ${hfSize} + ${shift}`);
+  }
+  console.log(`${name}: ${hfSize - bad}/${hfSize} tokens of Hugging Face's trainer at the same id`);
+}
+
+const hfSp = hfTrained(BPE.empty(), (t) => t.setPreTokenizer(metaspacePreTokenizer('\u2581', 'first', true)), 'sentencepiece-bpe');
+const spDir = path.join(args.work, 'lmkit-sentencepiece-bpe-30k');
+const spSize = Object.keys(hfSp.vocab).length;
+lmkitTrain(['--model', 'sentencepiece-bpe', '--corpus', sampleTxt, '--format', 'text', '--special-tokens', '<unk>',
+  '--vocab-size', String(spSize + 257)], spDir);
+const oursSp = JSON.parse(fs.readFileSync(path.join(spDir, 'tokenizer.json'), 'utf8')).model;
+compareVocab('sentencepiece-bpe vs BpeTrainer', hfSp.vocab, oursSp.vocab, 257);
+const hfMerges = hfSp.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+const ourMerges = oursSp.merges.map((m) => m.join(' '));
+const firstDiff = hfMerges.findIndex((m, i) => m !== ourMerges[i]);
+if (firstDiff >= 0 || hfMerges.length !== ourMerges.length) {
+  mismatch(`sentencepiece-bpe merges differ from BpeTrainer's at ${firstDiff} (${hfMerges[firstDiff]} vs ${ourMerges[firstDiff]}); ` +
+    `${hfMerges.length} vs ${ourMerges.length} merges`);
+} else {
+  console.log(`sentencepiece-bpe vs BpeTrainer: all ${hfMerges.length} merges identical in order`);
+}
+
+const hfWp = hfTrained(WordPiece.empty(), (t) => {
+  t.setNormalizer(bertNormalizer({ cleanText: true, handleChineseChars: true, lowercase: true }));
+  t.setPreTokenizer(bertPreTokenizer());
+}, 'wordpiece');
+const order = Object.entries(hfWp.vocab).filter(([t]) => t.startsWith('##') && [...t].length === 3)
+  .sort((a, b) => a[1] - b[1]).map(([t]) => t);
+const orderFile = path.join(args.work, 'wordpiece-order.txt');
+fs.writeFileSync(orderFile, order.join('\n') + '\n');
+const wpDir = path.join(args.work, 'lmkit-wordpiece-30k');
+const wpSize = Object.keys(hfWp.vocab).length;
+lmkitTrain(['--model', 'wordpiece', '--corpus', sampleTxt, '--format', 'text', '--special-tokens', '[UNK],[CLS],[SEP]',
+  '--vocab-size', String(wpSize + 3), '--continuing-subword-order', orderFile], wpDir);
+compareVocab('wordpiece vs WordPieceTrainer', hfWp.vocab,
+  JSON.parse(fs.readFileSync(path.join(wpDir, 'tokenizer.json'), 'utf8')).model.vocab, 3);
 
 if (failures) {
   console.error(`tokenizer_oracle: ${failures} mismatch(es)`);

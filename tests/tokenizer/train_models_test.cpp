@@ -253,6 +253,7 @@ TEST_P(TrainedOnSample, SavedFilesLoadAndEncode) {
   EXPECT_EQ(m.tokens.size(), 2000u);
   for (const std::string& name : tokenizer_file_names(layout))
     EXPECT_TRUE(std::filesystem::exists(out + "/" + name)) << name;
+  EXPECT_FALSE(std::filesystem::exists(out + "/merges.txt"));  // only byte-level BPE has one
   auto tok = Tokenizer::from_file(out + "/tokenizer.json");
   ASSERT_EQ(tok->vocab_size(), 2000);
   for (size_t i = 0; i < m.tokens.size(); ++i)

@@ -282,7 +282,11 @@ void write_tokenizer_files(const std::string& dir, const TrainedBpe& model,
     write_file(fs::path(dir) / "vocab.txt", vocab_txt(model));
   } else {
     write_file(fs::path(dir) / "vocab.json", vocab_json(model));
-    write_file(fs::path(dir) / "merges.txt", merges_txt(model));
+    // merges.txt separates tokens by a space and merges by a newline: SentencePiece-style
+    // tokens may hold a newline (only spaces become "▁"), so tokenizer.json's [left, right]
+    // pairs are their only faithful record.
+    if (options.layout == TokenizerLayout::ByteLevelBpe)
+      write_file(fs::path(dir) / "merges.txt", merges_txt(model));
   }
   write_file(fs::path(dir) / "tokenizer_config.json", config);
 }
@@ -290,6 +294,8 @@ void write_tokenizer_files(const std::string& dir, const TrainedBpe& model,
 std::vector<std::string> tokenizer_file_names(TokenizerLayout layout) {
   if (layout == TokenizerLayout::WordPiece)
     return {"tokenizer.json", "vocab.txt", "tokenizer_config.json"};
+  if (layout == TokenizerLayout::SentencePieceBpe)
+    return {"tokenizer.json", "vocab.json", "tokenizer_config.json"};
   return {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json"};
 }
 

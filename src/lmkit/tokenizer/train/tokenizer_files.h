@@ -47,7 +47,8 @@ std::string merges_txt(const TrainedBpe& model);
 std::string tokenizer_config_json(const TrainedBpe& model, const TokenizerConfigOptions& options);
 
 // The files a layout is saved as: tokenizer.json, vocab.json, merges.txt and
-// tokenizer_config.json, or for WordPiece tokenizer.json, vocab.txt and tokenizer_config.json.
+// tokenizer_config.json; SentencePiece-style BPE has no merges.txt (its tokens may hold a
+// newline, which that format cannot carry); WordPiece has vocab.txt instead of both.
 std::vector<std::string> tokenizer_file_names(TokenizerLayout layout);
 
 // Writes those files into dir (created if missing). Throws lmkit::Error naming the file
