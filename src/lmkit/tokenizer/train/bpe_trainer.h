@@ -42,7 +42,8 @@ struct BpeTrainerOptions {
   // the corpus lacks some. Off, only the bytes seen are in the alphabet (the trainer default).
   bool full_byte_alphabet = true;
   // Start from characters rather than bytes (see the top of this file); the tokens of the
-  // result are then plain UTF-8 text instead of raw bytes.
+  // result are then plain UTF-8 text instead of raw bytes. The words must be valid UTF-8 (the
+  // corpus reader only passes such text on).
   bool characters = false;
   // Characters only: keep at most this many characters in the alphabet (0: all).
   size_t limit_alphabet = 0;
