@@ -137,7 +137,7 @@ TEST_F(RoutesTest, MalformedJsonAndWrongTypes) {
       {{{"messages", msgs}, {"logprobs", 1}}, "logprobs"},
       {{{"messages", msgs}, {"top_logprobs", 3}}, "top_logprobs"},
       {{{"messages", msgs}, {"max_completion_tokens", -1}}, "max_completion_tokens"},
-      {{{"messages", msgs}, {"tools", {{{"type", "function"}}}}}, "tools"},
+      {{{"messages", msgs}, {"tools", {{{"type", "function"}}}}}, "tools[0].function"},
   };
   for (const auto& k : chat_cases) {
     SCOPED_TRACE(k.body.dump());

@@ -14,17 +14,21 @@
 
 namespace lmkit::testing {
 
-engine::LoadedModel load_test_model(int64_t context) {
-  const std::string tmpl = temp_dir() + "/chat_template.jinja";
-  std::ofstream(tmpl) << "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
-                         "{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}";
+engine::LoadedModel load_test_model(int64_t context, const std::string& chat_template_file) {
+  std::string tmpl = chat_template_file;
+  if (tmpl.empty()) {
+    tmpl = temp_dir() + "/chat_template.jinja";
+    std::ofstream(tmpl) << "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n"
+                           "{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}";
+  }
   engine::LoadOptions lo;
   lo.context_size = context;
   lo.chat_template_file = tmpl;
   return engine::load_model(data_path("stories260K/stories260K.gguf"), lo);
 }
 
-TestServer::TestServer(TestServerConfig config) : model_(load_test_model(config.context)) {
+TestServer::TestServer(TestServerConfig config)
+    : model_(load_test_model(config.context, config.chat_template_file)) {
   engine::EngineConfig ec;
   ec.context_size = config.context;
   ec.kv_cache_bytes = int64_t{16} << 20;
@@ -38,6 +42,7 @@ TestServer::TestServer(TestServerConfig config) : model_(load_test_model(config.
   so.http_threads = 32;
   so.max_body_bytes = config.max_body_bytes;
   so.request_timeout_ms = config.request_timeout_ms;
+  so.tool_parser = config.tool_parser;
   http_ = std::make_unique<server::HttpServer>(model_, *scheduler_, so);
   port_ = http_->bind();
   thread_ = std::thread([this] { http_->run(); });

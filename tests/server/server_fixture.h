@@ -24,10 +24,13 @@ struct TestServerConfig {
   int64_t max_waiting = 256;
   size_t max_body_bytes = size_t{1} << 20;
   int64_t request_timeout_ms = 0;
+  std::string chat_template_file;  // empty: the small template below
+  std::string tool_parser;         // ServerOptions::tool_parser
 };
 
-// stories260K with a small chat template, so both endpoints work.
-engine::LoadedModel load_test_model(int64_t context);
+// stories260K with a small chat template (or the one in chat_template_file), so both
+// endpoints work.
+engine::LoadedModel load_test_model(int64_t context, const std::string& chat_template_file = "");
 
 class TestServer {
  public:

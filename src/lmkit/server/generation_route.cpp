@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <httplib.h>
 
@@ -23,6 +24,7 @@
 #include "lmkit/server/openai_response.h"
 #include "lmkit/server/server_context.h"
 #include "lmkit/server/socket_watch.h"
+#include "lmkit/server/tool_calls.h"
 
 namespace lmkit::server {
 
@@ -68,6 +70,7 @@ struct Choice {
   bool finished = false;
   bool started = false;  // streaming: the first chunk (role / echo) went out
   engine::Event last;    // the final event once finished
+  std::optional<ToolCallStream> tool_stream;  // streaming with tools: holds back a call
 };
 
 // One HTTP generation request in flight: its scheduler ids and everything received so far.
@@ -207,6 +210,24 @@ struct Generation {
     return completion_logprobs_json(ids, lps, request.top_logprobs, tok, first_offset);
   }
 
+  // Tools: the calls in a finished choice's text (parallel_tool_calls false keeps the first).
+  std::optional<ParsedToolCalls> tool_calls_of(const std::string& text) const {
+    if (!request.tools.parse_output()) return std::nullopt;
+    return limit_calls(parse_tool_calls(request.tools.format, text, request.tools.names));
+  }
+  std::optional<ParsedToolCalls> limit_calls(std::optional<ParsedToolCalls> parsed) const {
+    if (parsed && !request.tools.parallel && parsed->calls.size() > 1) parsed->calls.resize(1);
+    return parsed;
+  }
+  static OJson tool_calls_json(const ParsedToolCalls& parsed) {
+    OJson calls = OJson::array();
+    for (const auto& c : parsed.calls)
+      calls.push_back({{"id", c.id},
+                       {"type", "function"},
+                       {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+    return calls;
+  }
+
   OJson header(const char* object) const {
     OJson j;
     j["id"] = id;
@@ -223,7 +244,14 @@ struct Generation {
       const Choice& c = choices[i];
       OJson choice;
       choice["index"] = i;
-      if (chat()) {
+      const auto calls = chat() ? tool_calls_of(c.text) : std::nullopt;
+      if (calls) {
+        // As OpenAI: the text before the calls, or null; finish_reason "tool_calls".
+        choice["message"] = {{"role", "assistant"},
+                             {"content", calls->content.empty() ? OJson(nullptr) : OJson(calls->content)},
+                             {"tool_calls", tool_calls_json(*calls)}};
+        choice["logprobs"] = logprobs_json(c, 0, 0);
+      } else if (chat()) {
         choice["message"] = {{"role", "assistant"}, {"content", c.text}};
         choice["logprobs"] = logprobs_json(c, 0, 0);
       } else {
@@ -231,7 +259,7 @@ struct Generation {
         choice["text"] = echo + c.text;
         choice["logprobs"] = logprobs_json(c, 0, static_cast<int64_t>(echo.size()));
       }
-      choice["finish_reason"] = finish_name(c.last);
+      choice["finish_reason"] = calls ? "tool_calls" : finish_name(c.last);
       out.push_back(std::move(choice));
     }
     j["choices"] = std::move(out);
@@ -259,12 +287,47 @@ struct Generation {
              {"finish_reason", nullptr}});
     }
     std::string text = e.text;
+    std::optional<ParsedToolCalls> calls;
+    if (chat() && request.tools.parse_output()) {
+      // Held back while it may be a call; at the end either calls or the rest as content.
+      if (!c.tool_stream) c.tool_stream.emplace(request.tools.format, request.tools.names);
+      text = c.tool_stream->push(e.text);
+      if (final_event) {
+        auto end = c.tool_stream->finish();
+        text += end.content;
+        calls = limit_calls(std::move(end.parsed));
+      }
+    }
     int64_t first_offset = static_cast<int64_t>(text_before);
     if (!chat()) {
       const std::string& echo = request.prompt_texts[prompt_of(ce.choice)];
       if (request.echo) first_offset += static_cast<int64_t>(echo.size());
       if (request.echo && !c.started) text = echo + text;
       c.started = true;
+    }
+    if (calls) {
+      // The content (if any) with this event's logprobs, then each call as OpenAI streams it:
+      // a first delta with the id, type, name and empty arguments, then the arguments.
+      if (!text.empty() || c.ids.size() > ids_before)
+        chunk({{"index", ce.choice},
+               {"delta", text.empty() ? OJson::object() : OJson{{"content", text}}},
+               {"logprobs", c.ids.size() > ids_before ? logprobs_json(c, ids_before, first_offset)
+                                                      : OJson(nullptr)},
+               {"finish_reason", nullptr}});
+      for (size_t k = 0; k < calls->calls.size(); ++k) {
+        const ToolCall& call = calls->calls[k];
+        OJson head = {{"index", k}, {"id", call.id}, {"type", "function"},
+                      {"function", {{"name", call.name}, {"arguments", ""}}}};
+        OJson args = {{"index", k}, {"function", {{"arguments", call.arguments}}}};
+        for (OJson* part : {&head, &args})
+          chunk({{"index", ce.choice},
+                 {"delta", {{"tool_calls", OJson::array({std::move(*part)})}}},
+                 {"logprobs", nullptr},
+                 {"finish_reason", nullptr}});
+      }
+      chunk({{"index", ce.choice}, {"delta", OJson::object()}, {"logprobs", nullptr},
+             {"finish_reason", "tool_calls"}});
+      return out;
     }
     const bool has_new = !text.empty() || c.ids.size() > ids_before;
     if (!has_new && !final_event) return out;
@@ -362,7 +425,8 @@ void handle_generation(ServerContext& ctx, Endpoint endpoint, const httplib::Req
   const Json body = parse_body(req.body);
   check_model_name(body, ctx.options.model_names);
   auto g = std::make_shared<Generation>(
-      ctx, parse_generation_request(endpoint, body, ctx.model, ctx.scheduler.context_size()));
+      ctx, parse_generation_request(endpoint, body, ctx.model, ctx.scheduler.context_size(),
+                                    ctx.tool_format, req.body));
   g->id = new_response_id(endpoint == Endpoint::ChatCompletions ? "chatcmpl" : "cmpl");
   g->created = static_cast<int64_t>(std::time(nullptr));
   g->watch = std::make_unique<ConnectionWatch>(req.remote_addr, req.remote_port, req.local_port);

@@ -116,15 +116,8 @@ void handle_tokenize(ServerContext& ctx, const httplib::Request& req, httplib::R
   if (prompt) {
     ids = tok.encode(*prompt, get_bool(body, "add_special_tokens").value_or(true));
   } else {
-    const Json normalised = normalise_messages(*messages);
-    const bool add_gen = get_bool(body, "add_generation_prompt").value_or(true);
-    try {
-      ids = ctx.model.tokenize_chat(normalised, add_gen);
-    } catch (const ApiError&) {
-      throw;
-    } catch (const Error& e) {
-      bad_request(e.what(), "messages");
-    }
+    // As the chat route renders it (tools included), in the client's key order.
+    ids = chat_prompt_ids(OJson::parse(req.body), ctx.model, ctx.tool_format);
   }
   OJson j;
   j["count"] = ids.size();
@@ -211,6 +204,7 @@ struct HttpServer::Impl {
     // The full path also works as a name (clients often send what they passed to serve).
     ctx.options.model_names.push_back(model.path());
     ctx.started_at = static_cast<int64_t>(std::time(nullptr));
+    ctx.tool_format = resolve_tool_format(ctx.options.tool_parser, model);
     routes();
   }
 

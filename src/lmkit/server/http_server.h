@@ -27,6 +27,9 @@ struct ServerOptions {
   int http_threads = 128;  // connections served at once (a streaming reply holds one)
   size_t max_body_bytes = size_t{16} << 20;  // larger request bodies get 413
   int64_t request_timeout_ms = 0;  // per generation request; 0: none
+  // How the model writes tool calls: qwen (hermes), llama3, mistral or none; empty: found from
+  // the chat template (see tool_calls_request.h).
+  std::string tool_parser;
 };
 
 class HttpServer {

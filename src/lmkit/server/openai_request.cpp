@@ -3,6 +3,7 @@
 #include <random>
 
 #include "lmkit/engine/loaded_model.h"
+#include "lmkit/jinja/chat_template.h"
 #include "lmkit/models/model.h"
 #include "lmkit/server/api_error.h"
 #include "lmkit/tokenizer/tokenizer.h"
@@ -94,14 +95,15 @@ void parse_completion_prompt(const Json& body, const engine::LoadedModel& model,
   }
 }
 
-void parse_chat_prompt(const Json& body, const engine::LoadedModel& model, GenerationRequest& r) {
+void parse_chat_prompt(const Json& body, const engine::LoadedModel& model, GenerationRequest& r,
+                       ToolFormat tool_format, std::string_view raw_body) {
   const Json* messages = get_array(body, "messages");
   if (!messages) bad_request("'messages' is required", "messages");
   if (messages->empty()) bad_request("'messages' must not be empty", "messages");
-  const Json normalised = normalise_messages(*messages);
-  const bool add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
-  r.prompts.push_back(client_side(
-      "messages", [&] { return model.tokenize_chat(normalised, add_generation_prompt); }));
+  // The body parsed once more, keeping the client's key order for the template.
+  const nlohmann::ordered_json ordered =
+      raw_body.empty() ? nlohmann::ordered_json(body) : nlohmann::ordered_json::parse(raw_body);
+  r.prompts.push_back(chat_prompt_ids(ordered, model, tool_format, &r.tools));
   r.prompt_texts.emplace_back();
 }
 
@@ -111,8 +113,9 @@ void refuse_unsupported(Endpoint endpoint, const Json& body) {
     bad_request("'logit_bias' is not supported", "logit_bias");
   if (auto suffix = get_string(body, "suffix"); suffix && !suffix->empty())
     bad_request("'suffix' is not supported", "suffix");
-  if (const Json* tools = get_array(body, "tools"); tools && !tools->empty())
-    bad_request("'tools' are not supported yet", "tools");
+  if (endpoint == Endpoint::Completions)
+    if (const Json* tools = get_array(body, "tools"); tools && !tools->empty())
+      bad_request("'tools' are only supported on /v1/chat/completions", "tools");
   if (const Json* functions = get_array(body, "functions"); functions && !functions->empty())
     bad_request("'functions' are not supported", "functions");
 }
@@ -148,6 +151,29 @@ bool parse_response_format(const Json& body) {
   return true;
 }
 
+// What tools allow with the other fields, once the tools are parsed.
+void check_tool_use(const Json& body, GenerationRequest& r) {
+  const ToolRequest& t = r.tools;
+  if (t.choice != ToolChoice::None && t.format == ToolFormat::None)
+    bad_request("'tools' need a tool-call format, and this model's chat template renders none "
+                "that lmkit parses (qwen/hermes <tool_call>, llama3 JSON, mistral [TOOL_CALLS]): "
+                "start the server with --tool-parser qwen|llama3|mistral, or send "
+                "\"tool_choice\": \"none\"", "tools");
+  // Fail closed: without constrained decoding of the call a model may well answer in prose,
+  // and "required" would come back unfulfilled as a 200.
+  if (t.choice == ToolChoice::Required || t.choice == ToolChoice::Named)
+    bad_request("'tool_choice' \"required\" or a named function is not supported yet: lmkit "
+                "cannot force the model to call a tool (use \"auto\")", "tool_choice");
+  if (t.parse_output() && r.json_object)
+    bad_request("'response_format' JSON cannot be combined with 'tools' (a tool call is not the "
+                "JSON reply); send \"tool_choice\": \"none\" or drop one of them",
+                "response_format");
+  // Mistral's [TOOL_CALLS] is a special token: decoded only when special tokens are kept
+  // (vLLM's Mistral parser does the same).
+  if (t.parse_output() && t.format == ToolFormat::Mistral && !get_bool(body, "skip_special_tokens"))
+    r.options.skip_special_tokens = false;
+}
+
 [[noreturn]] void context_exceeded(int64_t context, int64_t prompt, int64_t completion) {
   if (completion > 0)
     bad_request("This model's maximum context length is " + std::to_string(context) +
@@ -174,46 +200,92 @@ void check_model_name(const Json& body, const std::vector<std::string>& served_n
                  "model", "model_not_found");
 }
 
-Json normalise_messages(const Json& messages) {
-  Json out = Json::array();
+namespace {
+
+template <class J>
+J normalise_messages_as(const J& messages) {
+  J out = J::array();
   for (size_t i = 0; i < messages.size(); ++i) {
-    const Json& m = messages[i];
+    const J& m = messages[i];
     const std::string where = "messages[" + std::to_string(i) + "]";
     if (!m.is_object())
-      bad_request("'" + where + "' must be an object, got " + json_type_name(m), "messages");
+      bad_request("'" + where + "' must be an object, got " + json_type_name(Json(m.type())), "messages");
     auto role = m.find("role");
     if (role == m.end() || !role->is_string())
       bad_request("'" + where + ".role' must be a string", "messages");
-    Json copy = m;
+    J copy = m;
     auto content = m.find("content");
     if (content != m.end() && content->is_array()) {
       std::string text;
       for (size_t k = 0; k < content->size(); ++k) {
-        const Json& part = (*content)[k];
+        const J& part = (*content)[k];
         const std::string pw = where + ".content[" + std::to_string(k) + "]";
         if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
           bad_request("'" + pw + "' must be an object with a 'type'", "messages");
         if (part["type"] != "text")
-          bad_request("'" + pw + "' has type '" + part["type"].get<std::string>() +
+          bad_request("'" + pw + "' has type '" + part["type"].template get<std::string>() +
                           "'; only text parts are supported", "messages");
         if (!part.contains("text") || !part["text"].is_string())
           bad_request("'" + pw + ".text' must be a string", "messages");
         if (!text.empty()) text += "\n";
-        text += part["text"].get<std::string>();
+        text += part["text"].template get<std::string>();
       }
       copy["content"] = text;
     } else if (content != m.end() && !content->is_string() && !content->is_null()) {
       bad_request("'" + where + ".content' must be a string, a list of parts or null, got " +
-                      json_type_name(*content), "messages");
+                      json_type_name(Json(content->type())), "messages");
     }
     out.push_back(std::move(copy));
   }
   return out;
 }
 
+}  // namespace
+
+Json normalise_messages(const Json& messages) { return normalise_messages_as(messages); }
+nlohmann::ordered_json normalise_messages(const nlohmann::ordered_json& messages) {
+  return normalise_messages_as(messages);
+}
+
+std::vector<int32_t> chat_prompt_ids(const nlohmann::ordered_json& body,
+                                     const engine::LoadedModel& model, ToolFormat tool_format,
+                                     ToolRequest* tools_out) {
+  auto m = body.find("messages");
+  if (m == body.end() || !m->is_array()) bad_request("'messages' must be a list", "messages");
+  ToolRequest tools = parse_tool_request(body, tool_format);
+  nlohmann::ordered_json messages = normalise_messages(*m);
+  prepare_tool_messages(messages, tools.format);
+  bool add_generation_prompt = true;
+  if (auto it = body.find("add_generation_prompt"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean())
+      bad_request("'add_generation_prompt' must be a boolean, got " + json_type_name(Json(it->type())),
+                  "add_generation_prompt");
+    add_generation_prompt = it->get<bool>();
+  }
+  std::vector<int32_t> ids = client_side("messages", [&] {
+    // LoadedModel::render_chat's context, plus the tools as transformers passes them.
+    // TODO(tools): move into LoadedModel (render_chat with tools) once that file is free.
+    const ChatTemplate* tmpl = model.chat_template();
+    if (!tmpl)
+      throw_error(model.path() + " has no chat template: pass one with --chat-template FILE");
+    if (!model.tokenizer())
+      throw_error(model.path() + " has no tokenizer (no tokenizer.json) to encode the chat");
+    nlohmann::ordered_json context = {{"messages", messages},
+                                      {"add_generation_prompt", add_generation_prompt},
+                                      {"bos_token", model.bos_token()},
+                                      {"eos_token", model.eos_token()}};
+    if (!tools.tools.is_null()) context["tools"] = tools.tools;
+    const std::string text = tmpl->render(context);
+    return model.tokenizer()->encode(text, /*add_special_tokens=*/false);
+  });
+  if (tools_out) *tools_out = std::move(tools);
+  return ids;
+}
+
 GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
                                            const engine::LoadedModel& model,
-                                           int64_t context_size) {
+                                           int64_t context_size, ToolFormat tool_format,
+                                           std::string_view raw_body) {
   GenerationRequest r;
   r.endpoint = endpoint;
   const bool chat = endpoint == Endpoint::ChatCompletions;
@@ -297,7 +369,10 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
   }
 
   if (chat)
-    parse_chat_prompt(body, model, r);
+  {
+    parse_chat_prompt(body, model, r, tool_format, raw_body);
+    check_tool_use(body, r);
+  }
   else
     parse_completion_prompt(body, model, r);
 

@@ -6,10 +6,12 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lmkit/engine/generator.h"
 #include "lmkit/server/json_fields.h"
+#include "lmkit/server/tool_calls_request.h"
 
 namespace lmkit::engine {
 class LoadedModel;
@@ -31,6 +33,7 @@ struct GenerationRequest {
   bool logprobs = false;       // report logprobs of the generated tokens
   int32_t top_logprobs = 0;    // alternatives per position
   bool json_object = false;    // response_format json_object / json_schema {"type": "object"}
+  ToolRequest tools;           // chat: tools, tool_choice, and how the output is parsed
   // Shared by every choice; the seed of choice i is options.sampling.seed + i so that n
   // samples differ yet stay reproducible.
   engine::GenerateOptions options;
@@ -38,9 +41,13 @@ struct GenerationRequest {
 
 // Throws ApiError. context_size: the most positions a sequence may hold; a prompt (plus an
 // explicit max_tokens) over it is a 400 context_length_exceeded saying both numbers.
+// tool_format: how the model writes tool calls (--tool-parser or its chat template's).
+// raw_body: the body's text, read again in key order for chat (see chat_prompt_ids).
 GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
                                            const engine::LoadedModel& model,
-                                           int64_t context_size);
+                                           int64_t context_size,
+                                           ToolFormat tool_format = ToolFormat::None,
+                                           std::string_view raw_body = {});
 
 // The "model" field, checked against the names the server answers to (404 model_not_found).
 void check_model_name(const Json& body, const std::vector<std::string>& served_names);
@@ -48,5 +55,15 @@ void check_model_name(const Json& body, const std::vector<std::string>& served_n
 // Chat messages with content normalised for the template: a list of text parts becomes one
 // string; non-text parts are a 400. Other message fields are passed through.
 Json normalise_messages(const Json& messages);
+nlohmann::ordered_json normalise_messages(const nlohmann::ordered_json& messages);
+
+// A chat body's prompt: messages normalised, their tool parts prepared and `tools` validated
+// (into *tools when given), rendered by the chat template with the tools and tokenized.
+// The body is read in the client's key order (nlohmann::json would sort keys, and templates
+// print tools and tool-call arguments with tojson: transformers keeps dict order).
+// Template errors are a 400 on 'messages'.
+std::vector<int32_t> chat_prompt_ids(const nlohmann::ordered_json& body,
+                                     const engine::LoadedModel& model, ToolFormat tool_format,
+                                     ToolRequest* tools = nullptr);
 
 }  // namespace lmkit::server

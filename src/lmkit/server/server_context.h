@@ -10,6 +10,7 @@
 
 #include "lmkit/server/http_server.h"
 #include "lmkit/server/metrics.h"
+#include "lmkit/server/tool_calls.h"
 
 namespace httplib {
 struct Request;
@@ -29,6 +30,7 @@ struct ServerContext {
   Metrics metrics;
   std::atomic<bool> draining{false};
   int64_t started_at = 0;  // unix seconds, for /v1/models "created"
+  ToolFormat tool_format = ToolFormat::None;  // set at start-up (resolve_tool_format)
 
   // Generation replies not yet fully written (a stream counts until its last byte), so that
   // stop() lets them finish before the listener goes away.
