@@ -123,3 +123,48 @@ test('a json_schema response parses as an object', async () => {
     response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } } },
   }), (e) => e instanceof OpenAI.BadRequestError && /cannot be enforced/.test(e.message));
 });
+
+test('tools through the client: validated, rendered, streamed deltas assembled by the client', async () => {
+  // A second server that parses Qwen-style tool calls (its small template has no tool syntax,
+  // so --tool-parser names the format). stories260K writes stories, not calls: the replies are
+  // content, and the client's stream assembly must give the same message as the plain call.
+  const tooled = await startServer({ extraArgs: ['--tool-parser', 'qwen', '--ctx', '512', '--threads', '1'] });
+  try {
+    const c = new OpenAI({ apiKey: 'unused', baseURL: `${tooled.base}/v1`, maxRetries: 0 });
+    const tools = [{
+      type: 'function',
+      function: {
+        name: 'get_weather', description: 'Weather for a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    }];
+    const params = {
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+        { role: 'user', content: 'And tell me a story' },
+      ],
+      tools, tool_choice: 'auto', max_tokens: 24, temperature: 0,
+    };
+    const full = await c.chat.completions.create(params);
+    const message = full.choices[0].message;
+    assert.strictEqual(typeof message.content, 'string');
+    assert.ok(message.tool_calls === undefined || message.tool_calls.length === 0);
+    assert.ok(['stop', 'length'].includes(full.choices[0].finish_reason));
+
+    const stream = c.chat.completions.stream(params);
+    const assembled = await stream.finalChatCompletion();
+    assert.strictEqual(assembled.choices[0].message.content, message.content);
+    assert.ok(!assembled.choices[0].message.tool_calls || assembled.choices[0].message.tool_calls.length === 0);
+    assert.strictEqual(assembled.choices[0].finish_reason, full.choices[0].finish_reason);
+
+    await assert.rejects(c.chat.completions.create({ ...params, tool_choice: 'required' }),
+      (e) => e instanceof OpenAI.BadRequestError && /not supported yet/.test(e.message));
+    await assert.rejects(c.chat.completions.create({ ...params, tools: [{ type: 'function', function: { name: 'bad name' } }] }),
+      (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools[0].function.name');
+  } finally {
+    const status = await tooled.stop();
+    assert.deepStrictEqual(status, { code: 0, signal: null }, `server did not exit cleanly:\n${tooled.output()}`);
+  }
+});

@@ -35,6 +35,7 @@ struct ServeArgs {
   double timeout_s = 0;
   int http_threads = 128;
   int64_t max_body_mb = 16;
+  std::string tool_parser;  // empty: from the chat template
 };
 
 std::string read_key_file(const std::string& path) {
@@ -64,6 +65,7 @@ int serve_command(const ServeArgs& a) {
   so.http_threads = a.http_threads;
   so.max_body_bytes = static_cast<size_t>(a.max_body_mb) << 20;
   so.request_timeout_ms = static_cast<int64_t>(a.timeout_s * 1000.0);
+  so.tool_parser = a.tool_parser;
 
   // Signals are taken by one thread with sigwait, so block them before any thread starts
   // (every thread inherits the mask). SIGPIPE from a client that went away is not fatal.
@@ -146,6 +148,9 @@ Runner setup_serve(CLI::App& app) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--max-body-mb", a->max_body_mb, "Largest request body in MiB (larger: 413)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  app.add_option("--tool-parser", a->tool_parser,
+                 "How the model writes tool calls (default: what its chat template renders)")
+      ->check(CLI::IsMember({"qwen", "hermes", "llama3", "mistral", "none"}));
   add_thread_arg(app, a->model.threads);
   app.add_option("--chat-template", a->model.chat_template, "A file with a Jinja chat template replacing the model's");
   app.add_flag("--pull", a->model.pull, "Download ORG/NAME from the hub if it is not in the cache");
