@@ -103,8 +103,9 @@ struct Generation {
         er.options = request.options;
         er.options.sampling.seed += k;
         er.timeout_ms = ctx.options.request_timeout_ms;
-        if (request.json_object)
-          er.constraint = make_json_object_constraint(ctx.token_pieces(), er.options.eos_token_ids);
+        if (request.json_schema)
+          er.constraint = make_json_schema_constraint(ctx.token_pieces(), request.json_schema,
+                                                      er.options.eos_token_ids);
         requests.push_back(std::move(er));
         callbacks.push_back(make_callback(p * n + k));
       }

@@ -6,6 +6,8 @@
 #include "lmkit/jinja/chat_template.h"
 #include "lmkit/models/model.h"
 #include "lmkit/server/api_error.h"
+#include "lmkit/server/json_constraint.h"
+#include "lmkit/server/json_schema.h"
 #include "lmkit/tokenizer/tokenizer.h"
 
 namespace lmkit::server {
@@ -120,35 +122,34 @@ void refuse_unsupported(Endpoint endpoint, const Json& body) {
     bad_request("'functions' are not supported", "functions");
 }
 
-// response_format: "text", "json_object", or "json_schema" with a schema the JSON-object
-// constraint enforces completely ({"type": "object"} and annotations). Anything else is a 400:
-// an output that ignores the schema must never come back as a 200.
-bool parse_response_format(const Json& body) {
+// response_format: "text", "json_object", or "json_schema" with a schema constrained decoding
+// enforces exactly (json_schema.h lists the subset). Anything else is a 400 naming the keyword
+// and its JSON pointer: an output that ignores the schema must never come back as a 200.
+std::shared_ptr<const JsonSchema> parse_response_format(const Json& body) {
   const Json* fmt = get_object(body, "response_format");
-  if (!fmt) return false;
+  if (!fmt) return nullptr;
   auto type = get_string(*fmt, "type");
   if (!type) bad_request("'response_format.type' is required", "response_format");
-  if (*type == "text") return false;
-  if (*type == "json_object") return true;
+  if (*type == "text") return nullptr;
+  if (*type == "json_object") return json_object_schema();
   if (*type != "json_schema")
     bad_request("'response_format.type' must be 'text', 'json_object' or 'json_schema', got '" +
                     *type + "'", "response_format");
   const Json* spec = get_object(*fmt, "json_schema");
   if (!spec) bad_request("'response_format.json_schema' is required for type 'json_schema'", "response_format");
-  const Json* schema = get_object(*spec, "schema");
-  if (!schema) bad_request("'response_format.json_schema.schema' is required", "response_format");
-  for (const auto& [key, value] : schema->items()) {
-    const bool annotation = key == "title" || key == "description" || key == "$schema";
-    const bool object_type = key == "type" && value == "object";
-    if (!annotation && !object_type)
-      bad_request("this JSON schema cannot be enforced: constrained decoding supports only "
-                  "{\"type\": \"object\"} so far (schema keyword '" + key + "')",
-                  "response_format");
+  // OpenAI's strict flag: the schema is enforced whether it is true or false.
+  (void)get_bool(*spec, "strict");
+  auto it = spec->find("schema");
+  if (it == spec->end() || it->is_null())
+    bad_request("'response_format.json_schema.schema' is required", "response_format");
+  if (!it->is_object() && !it->is_boolean())
+    bad_request("'response_format.json_schema.schema' must be a JSON schema (an object), got " +
+                    json_type_name(*it), "response_format");
+  try {
+    return std::make_shared<const JsonSchema>(JsonSchema::compile(*it));
+  } catch (const JsonSchemaError& e) {
+    bad_request(std::string("'response_format.json_schema.schema': ") + e.what(), "response_format");
   }
-  if (!schema->contains("type"))
-    bad_request("this JSON schema cannot be enforced: it must say \"type\": \"object\"",
-                "response_format");
-  return true;
 }
 
 // What tools allow with the other fields, once the tools are parsed.
@@ -164,7 +165,7 @@ void check_tool_use(const Json& body, GenerationRequest& r) {
   if (t.choice == ToolChoice::Required || t.choice == ToolChoice::Named)
     bad_request("'tool_choice' \"required\" or a named function is not supported yet: lmkit "
                 "cannot force the model to call a tool (use \"auto\")", "tool_choice");
-  if (t.parse_output() && r.json_object)
+  if (t.parse_output() && r.json_schema)
     bad_request("'response_format' JSON cannot be combined with 'tools' (a tool call is not the "
                 "JSON reply); send \"tool_choice\": \"none\" or drop one of them",
                 "response_format");
@@ -357,8 +358,8 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
   // The engine reports the chosen token's logprob along with the top N; it needs N >= 1.
   if (r.logprobs) o.logprobs = std::max<int32_t>(1, r.top_logprobs);
 
-  r.json_object = parse_response_format(body);
-  if (r.json_object) {
+  r.json_schema = parse_response_format(body);
+  if (r.json_schema) {
     if (!model.tokenizer())
       bad_request("'response_format' needs a tokenizer and this model has none", "response_format");
     if (o.ignore_eos)

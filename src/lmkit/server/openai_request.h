@@ -1,10 +1,11 @@
 // OpenAI request bodies (/v1/completions, /v1/chat/completions) turned into engine work:
 // validated fields, tokenized prompts, GenerateOptions built over the model's own defaults.
 // Unknown fields are ignored; known fields of the wrong type or out of range are a 400 naming
-// the field; features lmkit cannot honour (logit_bias, suffix, a JSON schema beyond
-// {"type": "object"}, tools, echo with logprobs) are a 400 too, never silently dropped.
+// the field; features lmkit cannot honour (logit_bias, suffix, a JSON schema keyword outside
+// the enforced subset, tools, echo with logprobs) are a 400 too, never silently dropped.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ class LoadedModel;
 
 namespace lmkit::server {
 
+class JsonSchema;
+
 enum class Endpoint { Completions, ChatCompletions };
 
 struct GenerationRequest {
@@ -32,7 +35,8 @@ struct GenerationRequest {
   bool echo = false;
   bool logprobs = false;       // report logprobs of the generated tokens
   int32_t top_logprobs = 0;    // alternatives per position
-  bool json_object = false;    // response_format json_object / json_schema {"type": "object"}
+  // response_format json_object / json_schema: the schema every output must satisfy (null: none).
+  std::shared_ptr<const JsonSchema> json_schema;
   ToolRequest tools;           // chat: tools, tool_choice, and how the output is parsed
   // Shared by every choice; the seed of choice i is options.sampling.seed + i so that n
   // samples differ yet stay reproducible.
