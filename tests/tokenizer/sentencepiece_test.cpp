@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -46,6 +47,13 @@ TEST(SentencePieceModel, WithoutConfigThereAreNoExtraIdsNorTemplate) {
   auto tok = Tokenizer::from_file(path);
   EXPECT_EQ(tok->vocab_size(), 32000);
   EXPECT_EQ(tok->encode("Hello world!", true), (std::vector<int32_t>{8774, 296, 55}));
+}
+
+TEST(SentencePieceModel, FromPathFindsSpieceModelInADirectory) {
+  std::string dir = testing::temp_dir() + "/spiece_only";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/spiece.model", std::ios::binary) << testing::read_file_maybe_gz(testing::data_path("tokenizers/t5/spiece.model"));
+  EXPECT_EQ(Tokenizer::from_path(dir)->encode("Hello world!", true), (std::vector<int32_t>{8774, 296, 55}));
 }
 
 // ---- a small protobuf writer for crafted ModelProto files ----

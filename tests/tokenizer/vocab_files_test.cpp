@@ -69,7 +69,7 @@ void expect_error(const std::function<void()>& f, const std::string& fragment) {
 TEST(VocabFiles, BadFilesAreClearErrors) {
   std::string dir = testing::temp_dir() + "/bad";
   fs::create_directories(dir);
-  expect_error([&] { Tokenizer::from_path(dir); }, "no tokenizer.json (nor vocab.json + merges.txt, nor vocab.txt)");
+  expect_error([&] { Tokenizer::from_path(dir); }, "no tokenizer.json (nor vocab.json + merges.txt, vocab.txt, tokenizer.model or spiece.model)");
   expect_error([&] { Tokenizer::from_path(dir + "/missing.json"); }, "does not exist");
   write(dir + "/vocab.txt", "hello\nworld\n");
   expect_error([&] { Tokenizer::from_vocab_txt(dir + "/vocab.txt"); }, "'[UNK]' is not in the vocabulary");

@@ -43,24 +43,13 @@ int bench_command(const BenchArgs& a) {
   if (a.model.empty() == a.random_shape.empty())
     throw_error("bench: give either a MODEL or --random SHAPE (one of them)");
 
-  std::string name, type;
-  std::unique_ptr<CausalLM> random_model;
-  std::unique_ptr<engine::LoadedModel> loaded;
-  CausalLM* model = nullptr;
-  if (!a.random_shape.empty()) {
-    const DType dtype = dtype_from_name(a.type);
-    if (!kernels::matmul_supports(dtype))
-      throw_error("bench: --type " + a.type + " has no matmul kernel yet");
-    random_model = make_random_causal_lm(a.random_shape, dtype, /*seed=*/1);
-    model = random_model.get();
-    name = a.random_shape + " (random)";
-    type = dtype_name(dtype);
-  } else {
-    loaded = std::make_unique<engine::LoadedModel>(engine::load_model(a.model));
-    model = &loaded->model();
-    name = display_name(loaded->path());
-    type = loaded->weight_type();
-  }
+  engine::LoadOptions lo;
+  lo.random_shape = a.random_shape;
+  lo.random_weight_type = a.type;
+  const engine::LoadedModel loaded = engine::load_model(a.model, lo);
+  CausalLM* model = &loaded.model();
+  const std::string name = a.random_shape.empty() ? display_name(loaded.path()) : a.random_shape + " (random)";
+  const std::string& type = loaded.weight_type();
 
   ThreadPool pool(a.threads);
   engine::SpeedTestOptions o;

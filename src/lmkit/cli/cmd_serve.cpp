@@ -18,6 +18,7 @@
 #include "lmkit/cli/generation_options.h"
 #include "lmkit/engine/loaded_model.h"
 #include "lmkit/engine/scheduler.h"
+#include "lmkit/models/model.h"
 #include "lmkit/server/http_server.h"
 
 namespace lmkit::cli {
@@ -35,6 +36,7 @@ struct ServeArgs {
   double timeout_s = 0;
   int http_threads = 128;
   int64_t max_body_mb = 16;
+  std::string random_shape, random_type = "bf16", tokenizer;
   std::string tool_parser;  // empty: from the chat template
 };
 
@@ -76,7 +78,15 @@ int serve_command(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  engine::LoadedModel model = engine::load_model(a.model.model, load_options(a.model));
+  if (a.model.model.empty() == a.random_shape.empty())
+    throw_error("serve: give either a MODEL or --random SHAPE (one of them)");
+  if (!a.tokenizer.empty() && a.random_shape.empty())
+    throw_error("serve: --tokenizer goes with --random (a model brings its own tokenizer)");
+  engine::LoadOptions lo = load_options(a.model);
+  lo.random_shape = a.random_shape;
+  lo.random_weight_type = a.random_type;
+  lo.tokenizer_path = a.tokenizer;
+  engine::LoadedModel model = engine::load_model(a.model.model, lo);
   ThreadPool pool(a.model.threads);
   engine::EngineConfig ec;
   ec.max_batch_size = a.max_batch;
@@ -126,7 +136,16 @@ Runner setup_serve(CLI::App& app) {
   auto a = std::make_shared<ServeArgs>();
   app.add_option("model", a->model.model,
                  "Model: a Hugging Face model directory, a .gguf file, or ORG/NAME in the "
-                 "Hugging Face cache")->required();
+                 "Hugging Face cache");
+  std::string shapes;
+  for (const auto& s : random_shape_names()) shapes += (shapes.empty() ? "" : ", ") + s;
+  app.add_option("--random", a->random_shape,
+                 "Serve a model of this real shape with random weights (benchmarks): " + shapes);
+  app.add_option("--type", a->random_type, "Weight type for --random (f32, f16, bf16, q8_0, q4_0)")
+      ->capture_default_str();
+  app.add_option("--tokenizer", a->tokenizer,
+                 "Tokenizer for --random: a tokenizer file or a directory with tokenizer.json and "
+                 "tokenizer_config.json (without one, prompts must be token ids)");
   app.add_option("--host", a->host, "Address to listen on (default 127.0.0.1: this machine only)");
   app.add_option("--port", a->port, "Port to listen on (0: any free port)")->check(CLI::Range(0, 65535));
   app.add_option("--api-key", a->api_key, "Require 'Authorization: Bearer KEY' on every route but /health");

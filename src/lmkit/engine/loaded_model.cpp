@@ -13,6 +13,7 @@
 #include "lmkit/formats/gguf.h"
 #include "lmkit/formats/hf_hub.h"
 #include "lmkit/jinja/chat_template.h"
+#include "lmkit/kernels/kernels.h"
 #include "lmkit/models/model.h"
 #include "lmkit/tokenizer/tokenizer.h"
 
@@ -126,18 +127,10 @@ LoadedModel& LoadedModel::operator=(LoadedModel&&) noexcept = default;
 
 LoadedModel load_model(const std::string& spec, const LoadOptions& options) {
   LoadedModel m;
-  m.path_ = resolve_spec(spec, options);
-  const fs::path path(m.path_);
   std::string template_text, template_origin;
-
-  if (fs::is_directory(path)) {
-    m.model_ = load_causal_lm_from_hf_dir(m.path_);
-    m.weight_type_ = hf_weight_type(path / "config.json");
-    const fs::path tok_json = path / "tokenizer.json";
-    if (fs::exists(tok_json)) {
-      m.tokenizer_ = Tokenizer::from_file(tok_json.string());
-      m.tokenizer_->disable_truncation_and_padding();  // as transformers encodes prompts
-    }
+  // tokenizer_config.json (bos/eos strings, chat template) and chat_template.jinja of a
+  // Hugging Face directory.
+  auto read_tokenizer_config = [&](const fs::path& path) {
     const fs::path tok_cfg_path = path / "tokenizer_config.json";
     if (fs::exists(tok_cfg_path)) {
       const std::string source = tok_cfg_path.string();
@@ -159,6 +152,32 @@ LoadedModel load_model(const std::string& spec, const LoadOptions& options) {
       template_text = read_text(jinja_file);
       template_origin = jinja_file.string();
     }
+  };
+
+  if (!options.random_shape.empty()) {
+    m.path_ = "random:" + options.random_shape;
+    const DType dtype = dtype_from_name(options.random_weight_type);
+    if (!kernels::matmul_supports(dtype))
+      throw_error("random weight type " + options.random_weight_type + " has no matmul kernel yet");
+    m.model_ = make_random_causal_lm(options.random_shape, dtype, /*seed=*/1);
+    m.weight_type_ = dtype_name(dtype);
+    if (!options.tokenizer_path.empty()) {
+      m.tokenizer_ = Tokenizer::from_path(options.tokenizer_path);
+      m.tokenizer_->disable_truncation_and_padding();
+      const fs::path tok(options.tokenizer_path);
+      read_tokenizer_config(fs::is_directory(tok) ? tok : tok.parent_path());
+    }
+    m.defaults_.sampling.temperature = 0.0f;  // as transformers without a generation_config.json
+    m.defaults_.source = "transformers defaults";
+  } else if (const fs::path path(m.path_ = resolve_spec(spec, options)); fs::is_directory(path)) {
+    m.model_ = load_causal_lm_from_hf_dir(m.path_);
+    m.weight_type_ = hf_weight_type(path / "config.json");
+    const fs::path tok_json = path / "tokenizer.json";
+    if (fs::exists(tok_json)) {
+      m.tokenizer_ = Tokenizer::from_file(tok_json.string());
+      m.tokenizer_->disable_truncation_and_padding();  // as transformers encodes prompts
+    }
+    read_tokenizer_config(path);
     const fs::path gen_cfg = path / "generation_config.json";
     if (fs::exists(gen_cfg)) {
       m.defaults_ = parse_generation_config(read_text(gen_cfg), gen_cfg.string());

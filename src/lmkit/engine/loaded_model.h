@@ -29,6 +29,14 @@ struct LoadOptions {
   bool download_if_missing = false;
   // A file whose contents replace the model's chat template (or provide one it lacks).
   std::string chat_template_file;
+  // Instead of loading `spec`, build a model of this real shape ("qwen2.5-0.5b", ...) with
+  // seeded random weights of random_weight_type: serving and benchmarks without a download.
+  std::string random_shape;
+  std::string random_weight_type = "bf16";
+  // The tokenizer for a random model: a tokenizer file, or a directory holding one (its
+  // tokenizer_config.json gives bos/eos and the chat template). Empty: no tokenizer, so only
+  // token-id prompts work.
+  std::string tokenizer_path;
 };
 
 inline constexpr int64_t kDefaultContext = 4096;
@@ -82,7 +90,8 @@ class LoadedModel {
   std::string weight_type_;
 };
 
-// Throws lmkit::Error naming the file and what is wrong with it.
+// Throws lmkit::Error naming the file and what is wrong with it. With options.random_shape,
+// `spec` is ignored.
 LoadedModel load_model(const std::string& spec, const LoadOptions& options = {});
 
 }  // namespace lmkit::engine

@@ -202,7 +202,11 @@ std::unique_ptr<Tokenizer> Tokenizer::from_path(const std::string& path) {
     if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt"))
       return from_vocab_and_merges((dir / "vocab.json").string(), (dir / "merges.txt").string());
     if (fs::exists(dir / "vocab.txt")) return from_vocab_txt((dir / "vocab.txt").string());
-    throw_error("no tokenizer.json (nor vocab.json + merges.txt, nor vocab.txt) in '" + path + "'");
+    // SentencePiece models under the names T5/ALBERT (spiece.model) and Llama/Mistral use.
+    for (const char* name : {"tokenizer.model", "spiece.model"})
+      if (fs::exists(dir / name)) return from_file((dir / name).string());
+    throw_error("no tokenizer.json (nor vocab.json + merges.txt, vocab.txt, tokenizer.model or "
+                "spiece.model) in '" + path + "'");
   }
   if (!fs::exists(path)) throw_error("tokenizer path '" + path + "' does not exist");
   if (ends_with(path, ".gguf")) return from_gguf(GgufFile(path));
