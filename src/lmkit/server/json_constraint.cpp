@@ -262,13 +262,16 @@ class JsonSchemaConstraint : public engine::LogitsConstraint {
   }
 
   void walk(const PieceTrie& trie) {
-    if (walk_.size() < trie.max_depth + 1) walk_.resize(trie.max_depth + 1);
-    walk_[0] = state_;
+    // One stack of states per thread, not per request: a few kB per trie level, and masks
+    // run one after another on the scheduler thread.
+    thread_local std::vector<JsonRecognizer> states;  // [d]: after the first d bytes
+    if (states.size() < trie.max_depth + 1) states.resize(trie.max_depth + 1);
+    states[0] = state_;
     const auto& nodes = trie.nodes;
     for (size_t i = 0; i < nodes.size();) {
       const PieceTrie::Node& node = nodes[i];
-      JsonRecognizer& s = walk_[node.depth];
-      s = walk_[node.depth - 1];
+      JsonRecognizer& s = states[node.depth];
+      s = states[node.depth - 1];
       if (!s.feed(node.ch)) {
         i = node.end;  // no text with this prefix can continue
         continue;
@@ -284,7 +287,6 @@ class JsonSchemaConstraint : public engine::LogitsConstraint {
   std::vector<bool> is_end_;
   JsonKeyLog log_;
   JsonRecognizer state_;
-  std::vector<JsonRecognizer> walk_;  // walk_[d]: the state after the first d bytes
   std::vector<uint8_t> allowed_;
 };
 
