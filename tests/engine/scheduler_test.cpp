@@ -308,6 +308,104 @@ TEST_F(SchedulerTest, ZeroMaxTokensFinishesWithoutAForwardPassAndCachingOffNever
   EXPECT_EQ(s.stats().kv_blocks_cached, 0);
 }
 
+// Prompt scoring (echo + logprobs): the log-probability of each prompt token after the first
+// must equal what Generator reports when that token is the next one after the prompt's prefix
+// (Generator alone on a fresh sequence, last-row logits only: an independent path).
+std::vector<PositionLogprobs> prompt_scores_by_generator(const LoadedModel& m, ThreadPool& pool,
+                                                          const std::vector<int32_t>& prompt, int32_t top_n) {
+  Generator gen(m.model(), m.tokenizer(), pool, m.context_size());
+  const auto vocab = static_cast<int32_t>(m.model().config().vocab_size);
+  std::vector<PositionLogprobs> out;
+  for (size_t p = 1; p < prompt.size(); ++p) {
+    GenerateOptions o;
+    o.max_tokens = 1;
+    o.logprobs = vocab;  // the whole distribution, to find prompt[p] in it
+    o.ignore_eos = true;
+    Sequence seq = gen.new_sequence();
+    const std::vector<int32_t> prefix(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(p));
+    const GenerateResult r = gen.generate(seq, prefix, o);
+    const auto& all = r.logprobs.at(0).top;
+    PositionLogprobs want;
+    want.chosen = *std::find_if(all.begin(), all.end(), [&](const TokenLogprob& t) { return t.id == prompt[p]; });
+    want.top.assign(all.begin(), all.begin() + top_n);
+    out.push_back(want);
+  }
+  return out;
+}
+
+TEST_F(SchedulerTest, PromptLogprobsEqualGeneratorsNextTokenLogprobs) {
+  const LoadedModel& m = *tiny_;
+  const auto prompt = random_prompt(150, 77);  // three 64-token scored chunks
+  const auto want = prompt_scores_by_generator(m, *pool_, prompt, 3);
+  EngineConfig cfg = small_config();
+  Collector c;
+  Scheduler s(m, *pool_, cfg);
+  // The same prompt first without scoring, so its blocks sit in the prefix cache: scoring
+  // must compute them anyway.
+  GenerateOptions o = greedy(5);
+  o.ignore_eos = true;
+  s.submit(request(prompt, o), c.callback(0));
+  ASSERT_TRUE(c.wait_finished(1));
+  // Scored alongside two unscored requests, one scoring only (max_tokens 0).
+  std::vector<Request> reqs;
+  reqs.push_back(request(prompt, o));
+  reqs.back().prompt_logprobs = 3;
+  reqs.push_back(request(random_prompt(90, 78), o));
+  reqs.push_back(request(prompt, greedy(0)));
+  reqs.back().prompt_logprobs = 3;
+  std::vector<EventCallback> cbs = {c.callback(1), c.callback(2), c.callback(3)};
+  s.submit_all(std::move(reqs), std::move(cbs));
+  ASSERT_TRUE(c.wait_finished(4));
+  for (int k : {1, 3}) {
+    SCOPED_TRACE("request " + std::to_string(k));
+    const Outcome got = c.get(k);
+    EXPECT_EQ(got.events_with_prompt_logprobs, 1);
+    testing::expect_same_logprobs(got.prompt_logprobs, want);
+    EXPECT_EQ(got.last.cached_prompt_tokens, 0);
+  }
+  EXPECT_EQ(c.get(1).ids, c.get(0).ids) << "scoring the prompt changed the generated tokens";
+  EXPECT_TRUE(c.get(3).ids.empty());
+  EXPECT_EQ(c.get(3).last.finish_reason, FinishReason::MaxTokens);
+  EXPECT_TRUE(c.get(2).prompt_logprobs.empty());
+  EXPECT_THROW(
+      {
+        Request bad = request(prompt, o);
+        bad.prompt_logprobs = -2;
+        s.submit(std::move(bad), {});
+      },
+      Error);
+}
+
+TEST_F(SchedulerTest, PromptLogprobsSurvivePreemption) {
+  const LoadedModel& m = *tiny_;
+  EngineConfig cfg;
+  cfg.context_size = 128;
+  cfg.block_size = 16;
+  cfg.kv_cache_bytes = static_cast<int64_t>(KvCache::bytes_per_block(m.model().config(), 16)) * 8;
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 4; ++i) prompts.push_back(random_prompt(static_cast<size_t>(40 + 9 * i), 500 + i));
+  Collector c;
+  Scheduler s(m, *pool_, cfg);
+  std::vector<Request> reqs;
+  std::vector<EventCallback> cbs;
+  GenerateOptions o = greedy(60);
+  o.ignore_eos = true;
+  for (int i = 0; i < 4; ++i) {
+    reqs.push_back(request(prompts[static_cast<size_t>(i)], o));
+    reqs.back().prompt_logprobs = 1;
+    cbs.push_back(c.callback(i));
+  }
+  s.submit_all(std::move(reqs), std::move(cbs));
+  ASSERT_TRUE(c.wait_finished(4));
+  EXPECT_GT(s.stats().preemptions, 0);
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    EXPECT_EQ(c.get(i).events_with_prompt_logprobs, 1);
+    testing::expect_same_logprobs(c.get(i).prompt_logprobs,
+                                  prompt_scores_by_generator(m, *pool_, prompts[static_cast<size_t>(i)], 1));
+  }
+}
+
 TEST_F(SchedulerTest, PreemptionUnderATinyCacheCompletesEveryRequestUnchanged) {
   const LoadedModel& m = *tiny_;
   std::vector<std::vector<int32_t>> prompts;

@@ -20,6 +20,8 @@ struct Outcome {
   std::vector<int32_t> ids;
   std::string text;
   std::vector<PositionLogprobs> logprobs;
+  std::vector<PositionLogprobs> prompt_logprobs;
+  int events_with_prompt_logprobs = 0;
   int n_events = 0;
   int events_after_first = 0;
   bool finished = false;
@@ -40,6 +42,10 @@ class Collector {
         o.ids.insert(o.ids.end(), ev.ids.begin(), ev.ids.end());
         o.text += ev.text;
         o.logprobs.insert(o.logprobs.end(), ev.logprobs.begin(), ev.logprobs.end());
+        if (!ev.prompt_logprobs.empty()) {
+          o.prompt_logprobs = ev.prompt_logprobs;
+          ++o.events_with_prompt_logprobs;
+        }
         if (o.n_events > 0) ++o.events_after_first;
         ++o.n_events;
         EXPECT_EQ(ev.completion_tokens, static_cast<int64_t>(o.ids.size()));

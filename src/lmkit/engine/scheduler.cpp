@@ -43,7 +43,24 @@ struct Seq {
   int64_t cached_prompt_tokens = 0;
   size_t emitted_ids = 0;
   size_t emitted_logprobs = 0;
+  std::vector<PositionLogprobs> prompt_logprobs;  // collected while the prompt is computed
+  bool prompt_logprobs_sent = false;
+
+  // Prompt tokens still to score (a preempted sequence scores only the ones it has not).
+  bool scoring_prompt() const {
+    return request.prompt_logprobs >= 0 && prompt_logprobs.size() + 1 < request.prompt.size();
+  }
+  // Moves the prompt's logprobs into the first event that goes out once they are complete.
+  void attach_prompt_logprobs(Event& ev) {
+    if (request.prompt_logprobs < 0 || prompt_logprobs_sent || scoring_prompt()) return;
+    ev.prompt_logprobs = std::move(prompt_logprobs);
+    prompt_logprobs_sent = true;
+  }
 };
+
+// Scoring a prompt needs a row of logits per position (vocabulary-sized: 600 KB for Qwen), so
+// its chunks are kept this short.
+constexpr int64_t kScoredChunk = 64;
 
 struct Delivery {
   EventCallback* callback;
@@ -200,6 +217,8 @@ std::vector<uint64_t> Scheduler::Impl::submit(std::vector<Request> requests,
   for (size_t i = 0; i < requests.size(); ++i) {
     Request& r = requests[i];
     validate_request(r.prompt, r.options, vocab_size, config.context_size, tokenizer);
+    if (r.prompt_logprobs < -1)
+      throw_error("prompt_logprobs must be >= 0 (or -1: none), got " + std::to_string(r.prompt_logprobs));
     if (r.timeout_ms < 0)
       throw_error("timeout_ms must be >= 0, got " + std::to_string(r.timeout_ms));
     auto seq = std::make_unique<Seq>(0, std::move(r), std::move(cbs[i]), *allocator,
@@ -296,8 +315,9 @@ void Scheduler::Impl::run() {
     }
     for (size_t i = 0; i < waiting.size();) {
       std::string error;
-      // A request that was over before it started (max_tokens 0) needs no forward pass.
-      if (ends(*waiting[i], error) || waiting[i]->gen->finished()) {
+      // A request that was over before it started (max_tokens 0) needs no forward pass,
+      // unless its prompt is to be scored.
+      if (ends(*waiting[i], error) || (waiting[i]->gen->finished() && !waiting[i]->scoring_prompt())) {
         auto seq = std::move(waiting[i]);
         waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
         finish(std::move(seq), out, error);
@@ -330,7 +350,7 @@ void Scheduler::Impl::step(std::vector<Delivery>& out) {
   for (size_t i = 0; i < running.size(); ++i) {
     Seq& s = *running[i];
     const int64_t remaining = static_cast<int64_t>(s.tokens.size()) - s.n_computed;
-    const int64_t n = remaining == 1 ? 1 : std::min(remaining, budget);
+    const int64_t n = remaining == 1 ? 1 : std::min({remaining, budget, s.scoring_prompt() ? kScoredChunk : remaining});
     if (n <= 0) continue;
     if (!make_room(s, s.n_computed + n, preempted)) break;  // it went, and all after it
     plan.emplace_back(&s, n);
@@ -351,9 +371,13 @@ void Scheduler::Impl::step(std::vector<Delivery>& out) {
     st.start_pos = s.n_computed;
     st.block_table = s.blocks.blocks().data();
     st.n_table_blocks = static_cast<int64_t>(s.blocks.blocks().size());
-    st.all_logits = false;
+    st.all_logits = s.scoring_prompt();
   }
-  logits.resize(plan.size() * static_cast<size_t>(vocab_size));
+  // Output rows: every position of a prompt being scored, else the last one.
+  std::vector<size_t> first_row(plan.size() + 1, 0);
+  for (size_t i = 0; i < plan.size(); ++i)
+    first_row[i + 1] = first_row[i] + (steps[i].all_logits ? static_cast<size_t>(steps[i].n_tokens) : 1);
+  logits.resize(first_row.back() * static_cast<size_t>(vocab_size));
   try {
     model.forward(steps, *cache, logits.data(), pool);
   } catch (const std::exception& e) {
@@ -372,13 +396,29 @@ void Scheduler::Impl::step(std::vector<Delivery>& out) {
   ++counters.steps;
 
   std::vector<Seq*> done;
+  auto row_at = [&](size_t r) {
+    return std::span<const float>(logits.data() + r * static_cast<size_t>(vocab_size), static_cast<size_t>(vocab_size));
+  };
   for (size_t i = 0; i < plan.size(); ++i) {
     Seq& s = *plan[i].first;
+    if (steps[i].all_logits) {
+      // Row j predicts the token at position start + j + 1; take the ones not scored yet.
+      const auto& prompt = s.request.prompt;
+      for (int64_t j = 0; j < steps[i].n_tokens; ++j) {
+        const auto pos = static_cast<size_t>(steps[i].start_pos + j + 1);
+        if (pos != s.prompt_logprobs.size() + 1 || pos >= prompt.size()) continue;
+        s.prompt_logprobs.push_back(logprobs_at(row_at(first_row[i] + static_cast<size_t>(j)), prompt[pos],
+                                                s.request.prompt_logprobs));
+      }
+    }
     s.n_computed += plan[i].second;
     register_full_blocks(s);
     if (s.n_computed < static_cast<int64_t>(s.tokens.size())) continue;  // prefill goes on
-    std::span<const float> row(logits.data() + i * static_cast<size_t>(vocab_size),
-                               static_cast<size_t>(vocab_size));
+    if (s.gen->finished()) {  // max_tokens 0: the prompt was only scored
+      done.push_back(&s);
+      continue;
+    }
+    std::span<const float> row = row_at(first_row[i + 1] - 1);
     const size_t before = s.gen->result().ids.size();
     if (s.gen->advance(row, scratch)) s.tokens.push_back(s.gen->next_token());
     counters.completion_tokens += static_cast<int64_t>(s.gen->result().ids.size() - before);
@@ -429,7 +469,7 @@ bool Scheduler::Impl::try_admit(int64_t& budget, std::vector<std::pair<Seq*, int
   // blocks before it come from the cache.
   std::vector<int32_t> hit;
   std::vector<BlockHash> hashes;
-  if (config.prefix_caching) {
+  if (config.prefix_caching && !s.scoring_prompt()) {
     hit = prefix->match(s.tokens, (n_tokens - 1) / config.block_size, hashes);
     // The next block it needs is being computed right now by a running sequence (the n
     // choices of one prompt, chats sharing a system prompt): wait a step and reuse it rather
@@ -441,7 +481,7 @@ bool Scheduler::Impl::try_admit(int64_t& budget, std::vector<std::pair<Seq*, int
     }
   }
   const int64_t cached = static_cast<int64_t>(hit.size()) * config.block_size;
-  const int64_t n = std::min(budget, n_tokens - cached);
+  const int64_t n = std::min({budget, n_tokens - cached, s.scoring_prompt() ? kScoredChunk : n_tokens});
   const int64_t needed = ceil_div(cached + n, config.block_size) - static_cast<int64_t>(hit.size());
   // Keep a block per running sequence in reserve for their next tokens, unless nothing runs
   // (then the request must be able to start, or it never would).
@@ -529,7 +569,8 @@ void Scheduler::Impl::emit(Seq& seq, std::vector<Delivery>& out) {
   ev.prompt_tokens = r.prompt_tokens;
   ev.cached_prompt_tokens = seq.cached_prompt_tokens;
   ev.completion_tokens = static_cast<int64_t>(r.ids.size());
-  if (ev.text.empty() && ev.ids.empty()) return;
+  seq.attach_prompt_logprobs(ev);
+  if (ev.text.empty() && ev.ids.empty() && ev.prompt_logprobs.empty()) return;
   out.push_back(Delivery{&seq.on_event, nullptr, std::move(ev)});
 }
 
@@ -551,6 +592,7 @@ void Scheduler::Impl::finish(std::unique_ptr<Seq> seq, std::vector<Delivery>& ou
   ev.prompt_tokens = r.prompt_tokens;
   ev.cached_prompt_tokens = seq->cached_prompt_tokens;
   ev.completion_tokens = static_cast<int64_t>(r.ids.size());
+  if (error.empty()) seq->attach_prompt_logprobs(ev);
   ++counters.requests_finished;
   counters.prompt_tokens += r.prompt_tokens;
   counters.cached_prompt_tokens += seq->cached_prompt_tokens;

@@ -85,6 +85,11 @@ struct Request {
   // FinishReason::Cancelled and Event::error saying it timed out.
   int64_t timeout_ms = 0;
   std::unique_ptr<LogitsConstraint> constraint;  // null: unconstrained
+  // >= 0: also score the prompt (what OpenAI's completions give for echo + logprobs): the
+  // log-probability of every prompt token after the first, with this many top alternatives.
+  // Such a request computes its whole prompt (no prefix-cache reuse on its first run) and may
+  // have options.max_tokens == 0 (score only).
+  int32_t prompt_logprobs = -1;
 };
 
 // What a request's callback receives. Events carry increments: the ids, text and logprobs
@@ -95,6 +100,8 @@ struct Event {
   std::string text;               // new safe text (may be empty while held back)
   std::vector<int32_t> ids;       // new generated ids (same rules as GenerateResult::ids)
   std::vector<PositionLogprobs> logprobs;  // one per new id when options.logprobs > 0
+  // Request::prompt_logprobs >= 0: in the first event only, one per prompt token after the first.
+  std::vector<PositionLogprobs> prompt_logprobs;
   bool finished = false;
   // Below: meaningful when finished.
   FinishReason finish_reason = FinishReason::MaxTokens;
