@@ -72,6 +72,23 @@ TEST(WordPieceTraining, ContinuingPrefixFollowsBpeTrainer) {
   EXPECT_EQ(m.merges[2].result, 14);
 }
 
+TEST(WordPieceTraining, ContinuingOrderSetsTheIdsOfThePrefixedForms) {
+  BpeTrainerOptions o;
+  o.characters = true;
+  o.continuing_subword_prefix = "##";
+  o.continuing_order = {"##u", "##s"};  // the rest (##g, ##n) follow by code point
+  o.vocab_size = 13;
+  TrainedBpe m = train_bpe(hug_pug_pun(), o);
+  const std::vector<std::string> expected = {"b",   "g",   "h",   "n",   "p",  "s",   "u",
+                                             "##u", "##s", "##g", "##n", "##ug"};
+  // 11 symbols leave room for two merges: (##u, ##g) at 20, then (##u, ##n) at 16.
+  const auto all = texts(m);
+  ASSERT_EQ(all.size(), 13u);
+  EXPECT_EQ(std::vector<std::string>(all.begin(), all.begin() + 12), expected);
+  ASSERT_EQ(m.merges.size(), 2u);
+  EXPECT_EQ(token_text(m, 12), "##un");
+}
+
 TEST(WordPieceTraining, StopsAtVocabSizeAndMinFrequency) {
   BpeTrainerOptions o;
   o.characters = true;
