@@ -119,6 +119,17 @@ TEST(JsonSchema, RefusesSchemasDeeperThanTheNestingLimit) {
   }
 }
 
+TEST(JsonSchema, RefusesSchemasNestedTooDeepToCompile) {
+  json deep = {{"type", "string"}};  // optional nesting: satisfiable, but too deep to compile
+  for (int i = 0; i < 5000; ++i) deep = {{"items", deep}};
+  EXPECT_THROW((void)JsonSchema::compile(deep), JsonSchemaError);
+  json defs = json::object();  // the same through a chain of references
+  for (int i = 0; i < 5000; ++i)
+    defs["d" + std::to_string(i)] = {{"anyOf", {{{"$ref", "#/$defs/d" + std::to_string(i + 1)}}, {{"type", "null"}}}}};
+  defs["d5000"] = {{"type", "null"}};
+  EXPECT_THROW((void)JsonSchema::compile({{"$defs", defs}, {"$ref", "#/$defs/d0"}}), JsonSchemaError);
+}
+
 TEST(JsonRecognizer, NestingAndBlankLimits) {
   const JsonSchema& any = JsonSchema::any_object();
   JsonKeyLog log;
@@ -297,7 +308,9 @@ TEST(JsonConstraint, TrieMaskEqualsFeedingEachPieceOnQwen3) {
     const auto first = static_cast<unsigned char>(pieces->piece(id)[0]);
     partial += first >= 0x80 && first < 0xC0;
     // Only the token of the raw byte 0xFF itself (never valid UTF-8, so read as lossy).
-    if (pieces->piece(id).find('\xFF') != std::string::npos) EXPECT_EQ(pieces->piece(id), "\xFF");
+    if (pieces->piece(id).find('\xFF') != std::string::npos) {
+      EXPECT_EQ(pieces->piece(id), "\xFF");
+    }
   }
   EXPECT_GT(partial, 100);
   const JsonSchema schema = JsonSchema::compile(json::parse(

@@ -19,6 +19,7 @@ constexpr uint8_t kAllTypes = kJsonNull | kJsonBoolean | kJsonObject | kJsonArra
                               kJsonNumber | kJsonInteger;
 constexpr size_t kMaxProperties = 64;    // one bit each in a recognizer frame
 constexpr size_t kMaxLiterals = 0xFFFF;  // a literal range packs into 16-bit bounds
+constexpr int kMaxSchemaNesting = 256;
 
 // Keywords that describe and never constrain.
 bool is_annotation(const std::string& key) {
@@ -140,6 +141,16 @@ class JsonSchemaCompiler {
 
   uint32_t compile(const Json& s, const std::string& pointer) {
     if (auto it = at_pointer_.find(pointer); it != at_pointer_.end()) return it->second;
+    // Schemas nest (directly or through $ref) at most this deep: the compiler recurses, and a
+    // request body may hold a million brackets.
+    struct Nesting {
+      int& depth;
+      explicit Nesting(int& d) : depth(++d) {}
+      ~Nesting() { --depth; }
+    } nesting(depth_);
+    if (depth_ > kMaxSchemaNesting)
+      fail(pointer, "schemas nest (directly or through '$ref') deeper than " +
+                        std::to_string(kMaxSchemaNesting) + " levels");
     if (s.is_boolean()) {
       const uint32_t id = s.get<bool>() ? any_node() : never_node();
       at_pointer_[pointer] = id;
@@ -511,6 +522,7 @@ class JsonSchemaCompiler {
   std::vector<PendingLiterals> pending_literals_;
   uint32_t any_ = kNoNode;
   uint32_t never_ = kNoNode;
+  int depth_ = 0;
 };
 
 JsonSchema JsonSchema::compile(const nlohmann::json& schema) {
