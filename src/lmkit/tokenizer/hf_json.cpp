@@ -1,7 +1,9 @@
 // Builds the pipeline from a Hugging Face tokenizer.json.
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
 #include "lmkit/base/error.h"
 #include "lmkit/tokenizer/pipeline.h"
@@ -417,10 +419,23 @@ std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& text, const s
     parts.model = L.model(j.at("model"));
     parts.post_processor = L.post_processor(j.value("post_processor", json()));
     parts.decoder = L.decoder(j.value("decoder", json()));
+    // Hugging Face does not take the ids written in added_tokens: it adds the tokens in order,
+    // each getting the model's id for its text, else the next id past both the model's
+    // vocabulary (its number of entries) and the added tokens so far; a repeated text keeps its
+    // first id. Real files agree with that; hand-edited ones get what Hugging Face gives them.
+    const Vocab& model_vocab = parts.model->vocab();
+    int64_t max_added = -1;
+    std::unordered_map<std::string, int32_t> added_ids;
     for (const json& a : j.value("added_tokens", json::array())) {
       tok::AddedToken t;
-      t.id = L.token_id(a.at("id"), "added_tokens");
+      L.token_id(a.at("id"), "added_tokens");  // still a well-formed id
       t.content = a.at("content").get<std::string>();
+      if (added_ids.count(t.content)) continue;
+      if (auto id = model_vocab.find(t.content)) t.id = *id;
+      else t.id = static_cast<int32_t>(std::max<int64_t>(max_added + 1, model_vocab.entries()));
+      if (t.id > static_cast<int64_t>(kMaxTokenId)) L.fail("added_tokens", "too many added tokens");
+      max_added = std::max<int64_t>(max_added, t.id);
+      added_ids.emplace(t.content, t.id);
       t.special = a.value("special", false);
       t.lstrip = a.value("lstrip", false);
       t.rstrip = a.value("rstrip", false);

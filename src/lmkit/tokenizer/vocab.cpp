@@ -9,6 +9,7 @@ void Vocab::add(std::string token, int32_t id) {
     present_.resize(id + 1, 0);
   }
   to_token_[id] = token;
+  entries_ += present_[id] ? 0 : 1;
   present_[id] = 1;
   to_id_.emplace(std::move(token), id);
 }

@@ -32,12 +32,14 @@ class Vocab {
     if (id < 0 || static_cast<size_t>(id) >= to_token_.size() || !present_[id]) return nullptr;
     return &to_token_[id];
   }
-  int32_t size() const { return static_cast<int32_t>(to_token_.size()); }
+  int32_t size() const { return static_cast<int32_t>(to_token_.size()); }  // highest id + 1
+  int32_t entries() const { return entries_; }  // ids present (Hugging Face's get_vocab_size)
 
  private:
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> to_id_;
   std::vector<std::string> to_token_;
   std::vector<uint8_t> present_;
+  int32_t entries_ = 0;
 };
 
 }  // namespace lmkit

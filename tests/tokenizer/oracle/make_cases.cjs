@@ -146,6 +146,18 @@ const CASES = {
       pre_tokenizer: { type: 'Whitespace' }, post_processor: { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] },
       decoder: null, model: { type: 'WordLevel', vocab, unk_token: '[UNK]' } };
   })(),
+  // Hugging Face ignores the ids written in added_tokens (model id for a model text, else the
+  // next past the vocabulary; a repeated text keeps its first id): every id here is "wrong".
+  word_level_added_ids_rewritten: (() => {
+    const vocab = { '[UNK]': 0, '[CLS]': 1, '[SEP]': 2, hello: 3, ',': 4, world: 5, '!': 6, the: 7, '.': 8, 'you': 9 };
+    const added = (id, content, special) => ({ id, content, single_word: false, lstrip: false, rstrip: false,
+      normalized: false, special });
+    return { version: '1.0', truncation: null, padding: null,
+      added_tokens: [added(40, 'world', false), added(99, 'x', true), added(3, 'y', false), added(7, 'x', false)],
+      normalizer: { type: 'Lowercase' }, pre_tokenizer: { type: 'Whitespace' },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] },
+      decoder: null, model: { type: 'WordLevel', vocab, unk_token: '[UNK]' } };
+  })(),
   word_level_untagged: (() => {
     const vocab = { '<unk>': 0, hello: 1, world: 2 };
     return { version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null,
