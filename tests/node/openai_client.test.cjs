@@ -133,3 +133,74 @@ test('a json_schema response parses and validates', async () => {
     response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'string', pattern: '^a' } } },
   }), (e) => e instanceof OpenAI.BadRequestError && /'pattern' at '#\/pattern' cannot be enforced/.test(e.message));
 });
+
+test('tools through the client: validated, rendered, streamed deltas assembled by the client', async () => {
+  // A second server that parses Qwen-style tool calls (its small template has no tool syntax,
+  // so --tool-parser names the format). stories260K writes stories, not calls: the replies are
+  // content, and the client's stream assembly must give the same message as the plain call.
+  const tooled = await startServer({ extraArgs: ['--tool-parser', 'qwen', '--ctx', '512', '--threads', '1'] });
+  try {
+    const c = new OpenAI({ apiKey: 'unused', baseURL: `${tooled.base}/v1`, maxRetries: 0 });
+    const tools = [{
+      type: 'function',
+      function: {
+        name: 'get_weather', description: 'Weather for a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    }];
+    const params = {
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+        { role: 'user', content: 'And tell me a story' },
+      ],
+      tools, tool_choice: 'auto', max_tokens: 24, temperature: 0,
+    };
+    const full = await c.chat.completions.create(params);
+    const message = full.choices[0].message;
+    assert.strictEqual(typeof message.content, 'string');
+    assert.ok(message.tool_calls === undefined || message.tool_calls.length === 0);
+    assert.ok(['stop', 'length'].includes(full.choices[0].finish_reason));
+
+    const stream = c.chat.completions.stream(params);
+    const assembled = await stream.finalChatCompletion();
+    assert.strictEqual(assembled.choices[0].message.content, message.content);
+    assert.ok(!assembled.choices[0].message.tool_calls || assembled.choices[0].message.tool_calls.length === 0);
+    assert.strictEqual(assembled.choices[0].finish_reason, full.choices[0].finish_reason);
+
+    // A forced call's parameters must be enforceable (here 'format' is not).
+    await assert.rejects(c.chat.completions.create({
+      ...params, tool_choice: 'required',
+      tools: [{ type: 'function', function: { name: 'mail', parameters: { type: 'object', properties: { to: { type: 'string', format: 'email' } } } } }],
+    }), (e) => e instanceof OpenAI.BadRequestError && /cannot be enforced/.test(e.message));
+
+    // A named function without parameters: constrained decoding forces the call, and the
+    // client assembles the streamed tool-call deltas into the same call.
+    const forced = {
+      ...params,
+      tools: [...tools, { type: 'function', function: { name: 'get_time', description: 'The time now' } }],
+      tool_choice: { type: 'function', function: { name: 'get_time' } },
+      max_tokens: 64, temperature: 0.7, seed: 3,
+    };
+    const called = await c.chat.completions.create(forced);
+    assert.strictEqual(called.choices[0].finish_reason, 'tool_calls');
+    assert.strictEqual(called.choices[0].message.content, null);
+    const call = called.choices[0].message.tool_calls[0];
+    assert.strictEqual(call.type, 'function');
+    assert.match(call.id, /^call_[A-Za-z0-9]{24}$/);
+    assert.strictEqual(call.function.name, 'get_time');
+    assert.deepStrictEqual(JSON.parse(call.function.arguments), {});
+    const forcedStream = await c.chat.completions.stream(forced).finalChatCompletion();
+    assert.strictEqual(forcedStream.choices[0].finish_reason, 'tool_calls');
+    const streamedCall = forcedStream.choices[0].message.tool_calls[0];
+    assert.strictEqual(streamedCall.function.name, 'get_time');
+    assert.strictEqual(streamedCall.function.arguments, call.function.arguments);
+    assert.match(streamedCall.id, /^call_[A-Za-z0-9]{24}$/);
+    await assert.rejects(c.chat.completions.create({ ...params, tools: [{ type: 'function', function: { name: 'bad name' } }] }),
+      (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools[0].function.name');
+  } finally {
+    const status = await tooled.stop();
+    assert.deepStrictEqual(status, { code: 0, signal: null }, `server did not exit cleanly:\n${tooled.output()}`);
+  }
+});

@@ -126,9 +126,10 @@ TEST_F(ToolServerTest, BadToolFieldsAre400InOpenAIsShape) {
       {R"("tool_choice": "auto")", "tool_choice", "invalid_value"},
       {R"("tools": [{"type": "function", "function": {"name": "f"}}], "parallel_tool_calls": "yes")", "parallel_tool_calls", "invalid_type"},
       {R"("tools": [{"type": "function", "function": {"name": "f"}}], "response_format": {"type": "json_object"})", "response_format", ""},
-      // Fail closed until tool calls are constrained: a forced call cannot be promised.
-      {R"("tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "required")", "tool_choice", ""},
-      {R"("tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "f"}})", "tool_choice", ""},
+      // Fail closed: a forced call's arguments must be checkable against its parameters.
+      {R"("tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"a": {"type": "string", "format": "email"}}}}}], "tool_choice": "required")", "tools", ""},
+      {R"("tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "array"}}}], "tool_choice": {"type": "function", "function": {"name": "f"}})", "tools", ""},
+      {R"("tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "required", "ignore_eos": true)", "ignore_eos", ""},
   };
   for (const auto& c : cases) {
     const std::string body = R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1, )" + c.extra + "}";
@@ -138,8 +139,11 @@ TEST_F(ToolServerTest, BadToolFieldsAre400InOpenAIsShape) {
     const json e = json::parse(r->body)["error"];
     EXPECT_EQ(e["type"], "invalid_request_error") << r->body;
     EXPECT_EQ(e["param"], c.param) << body << "\n" << r->body;
-    if (c.code.empty()) EXPECT_TRUE(e["code"].is_null()) << r->body;
-    else EXPECT_EQ(e["code"], c.code) << body << "\n" << r->body;
+    if (c.code.empty()) {
+      EXPECT_TRUE(e["code"].is_null()) << r->body;
+    } else {
+      EXPECT_EQ(e["code"], c.code) << body << "\n" << r->body;
+    }
     EXPECT_FALSE(e["message"].get<std::string>().empty());
   }
 }
@@ -180,7 +184,8 @@ std::map<int, Assembled> assemble(const std::vector<json>& events) {
     for (const json& c : e["choices"]) {
       Assembled& a = out[c["index"].get<int>()];
       const json& d = c["delta"];
-      if (d.contains("content") && d["content"].is_string()) {
+      // As the openai client does: an empty content delta (the role chunk's "") sets nothing.
+      if (d.contains("content") && d["content"].is_string() && !d["content"].get<std::string>().empty()) {
         if (a.content.is_null()) a.content = "";
         a.content = a.content.get<std::string>() + d["content"].get<std::string>();
       }
@@ -227,6 +232,81 @@ TEST_F(ToolServerTest, StreamedEqualsNonStreamedWithTools) {
       EXPECT_EQ(a.finish_reason, c["finish_reason"]);
     }
   }
+}
+
+// tool_choice named / required: the call is forced by constrained decoding, so even a model
+// that writes stories returns a well-formed call of an allowed function; streamed == not.
+TEST_F(ToolServerTest, ForcedCallsComeBackAsToolCalls) {
+  const std::string forcible = R"(
+    {"type": "function", "function": {"name": "get_time", "description": "The time now",
+     "parameters": {"type": "object", "properties": {}}}},
+    {"type": "function", "function": {"name": "get_date"}},
+    {"type": "function", "function": {"name": "note", "parameters": {"type": "object"}}})";
+  const std::string weather = R"(
+    {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
+     "properties": {"city": {"type": "string", "maxLength": 12}, "days": {"type": "integer"}},
+     "required": ["city", "days"], "additionalProperties": false}}})";
+  int calls = 0;
+  for (const std::string choice : {R"({"type": "function", "function": {"name": "get_date"}})",
+                                   R"({"type": "function", "function": {"name": "note"}})",
+                                   R"({"type": "function", "function": {"name": "get_weather"}})",
+                                   R"("required")"}) {
+    const std::string request_tools = "[" + forcible + "," + weather + "]";
+    for (int seed = 0; seed < 4; ++seed) {
+      SCOPED_TRACE(choice + " seed " + std::to_string(seed));
+      const std::string base = R"({"messages": [{"role": "user", "content": "What time is it?"}],
+        "max_tokens": 150, "temperature": 0.8, "seed": )" + std::to_string(seed) +
+                               R"(, "tools": )" + request_tools + R"(, "tool_choice": )" + choice;
+      auto plain = post_text("/v1/chat/completions", base + "}");
+      auto streamed = post_text("/v1/chat/completions", base + R"(, "stream": true})");
+      ASSERT_TRUE(plain && streamed);
+      ASSERT_EQ(plain->status, 200) << plain->body;
+      ASSERT_EQ(streamed->status, 200) << streamed->body;
+      const json c = json::parse(plain->body)["choices"][0];
+      const auto assembled = assemble(sse_payloads(streamed->body));
+      const Assembled& a = assembled.at(0);
+      EXPECT_EQ(a.finish_reason, c["finish_reason"]);
+      // "note" takes any object: stories260K may ramble inside it past max_tokens, and a cut
+      // call is plain content. get_date takes no arguments: that call always completes.
+      if (c["finish_reason"] == "length") {
+        EXPECT_EQ(choice.find("get_date"), std::string::npos) << plain->body;
+        EXPECT_TRUE(c["message"]["content"].is_string());
+        EXPECT_EQ(a.content, c["message"]["content"]);
+        continue;
+      }
+      ++calls;
+      ASSERT_EQ(c["finish_reason"], "tool_calls") << plain->body;
+      EXPECT_TRUE(c["message"]["content"].is_null()) << plain->body;
+      const json& call = c["message"]["tool_calls"].at(0);
+      EXPECT_EQ(call["type"], "function");
+      EXPECT_EQ(call["id"].get<std::string>().rfind("call_", 0), 0u);
+      const std::string name = call["function"]["name"];
+      if (choice == R"("required")") {
+        EXPECT_TRUE(name == "get_time" || name == "get_date" || name == "note" || name == "get_weather") << name;
+      } else {
+        EXPECT_NE(choice.find("\"" + name + "\""), std::string::npos) << name;
+      }
+      // The arguments satisfy the function's parameters.
+      const json args = json::parse(call["function"]["arguments"].get<std::string>());
+      EXPECT_TRUE(args.is_object());
+      if (name == "get_date") {
+        EXPECT_EQ(args, json::object());
+      }
+      if (name == "get_weather") {
+        EXPECT_EQ(args.size(), 2u) << args;
+        EXPECT_TRUE(args["city"].is_string() && args["city"].get<std::string>().size() <= 12) << args;
+        EXPECT_TRUE(args["days"].is_number_integer()) << args;
+      }
+      // The stream: the same call (ids are drawn per reply).
+      EXPECT_TRUE(a.content.is_null());
+      ASSERT_EQ(a.tool_calls.size(), 1u) << streamed->body;
+      EXPECT_EQ(a.tool_calls[0]["function"]["name"], name);
+      EXPECT_EQ(a.tool_calls[0]["function"]["arguments"], call["function"]["arguments"]);
+      EXPECT_EQ(a.tool_calls[0]["type"], "function");
+      EXPECT_EQ(a.tool_calls[0]["id"].get<std::string>().size(), 29u);
+    }
+  }
+  EXPECT_GE(calls, 4) << "forced calls of functions without arguments must complete";
 }
 
 TEST(ToolServerFormat, ToolsNeedAFormat) {

@@ -25,6 +25,7 @@
 #include "lmkit/server/server_context.h"
 #include "lmkit/server/socket_watch.h"
 #include "lmkit/server/tool_calls.h"
+#include "lmkit/server/tool_calls_constraint.h"
 
 namespace lmkit::server {
 
@@ -106,6 +107,9 @@ struct Generation {
         if (request.json_schema)
           er.constraint = make_json_schema_constraint(ctx.token_pieces(), request.json_schema,
                                                       er.options.eos_token_ids);
+        else if (!request.tools.forced.empty())
+          er.constraint = make_tool_call_constraint(ctx.token_pieces(), request.tools.format,
+                                                    request.tools.forced, er.options.eos_token_ids);
         requests.push_back(std::move(er));
         callbacks.push_back(make_callback(p * n + k));
       }

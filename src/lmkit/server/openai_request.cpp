@@ -8,6 +8,7 @@
 #include "lmkit/server/api_error.h"
 #include "lmkit/server/json_constraint.h"
 #include "lmkit/server/json_schema.h"
+#include "lmkit/server/tool_calls_constraint.h"
 #include "lmkit/tokenizer/tokenizer.h"
 
 namespace lmkit::server {
@@ -152,19 +153,35 @@ std::shared_ptr<const JsonSchema> parse_response_format(const Json& body) {
   }
 }
 
+// tool_choice "required" / named: the call is forced by constrained decoding (the wrapper
+// text of the format and arguments valid for the function's parameters).
+void force_tool_call(GenerationRequest& r) {
+  ToolRequest& t = r.tools;
+  if (t.choice == ToolChoice::Required && t.names.size() > kMaxForcedFunctions)
+    bad_request("'tool_choice' \"required\" supports at most 64 tools", "tool_choice");
+  for (size_t i = 0; i < t.tools.size(); ++i) {
+    const auto& fn = t.tools[i]["function"];
+    const std::string name = fn["name"].get<std::string>();
+    if (t.choice == ToolChoice::Named && name != t.named_function) continue;
+    t.forced.push_back({name, forced_arguments_schema(fn, "tools[" + std::to_string(i) + "].function")});
+  }
+  if (r.options.ignore_eos)
+    bad_request("'ignore_eos' cannot be combined with a forced tool call (the output ends with "
+                "the call)", "ignore_eos");
+  if (r.options.eos_token_ids.empty())
+    bad_request("a forced tool call needs an end token and this model has none", "tool_choice");
+}
+
 // What tools allow with the other fields, once the tools are parsed.
 void check_tool_use(const Json& body, GenerationRequest& r) {
-  const ToolRequest& t = r.tools;
+  ToolRequest& t = r.tools;
   if (t.choice != ToolChoice::None && t.format == ToolFormat::None)
     bad_request("'tools' need a tool-call format, and this model's chat template renders none "
                 "that lmkit parses (qwen/hermes <tool_call>, llama3 JSON, mistral [TOOL_CALLS]): "
                 "start the server with --tool-parser qwen|llama3|mistral, or send "
                 "\"tool_choice\": \"none\"", "tools");
-  // Fail closed: without constrained decoding of the call a model may well answer in prose,
-  // and "required" would come back unfulfilled as a 200.
-  if (t.choice == ToolChoice::Required || t.choice == ToolChoice::Named)
-    bad_request("'tool_choice' \"required\" or a named function is not supported yet: lmkit "
-                "cannot force the model to call a tool (use \"auto\")", "tool_choice");
+  // The model cannot be trusted to comply: the call is forced.
+  if (t.choice == ToolChoice::Required || t.choice == ToolChoice::Named) force_tool_call(r);
   if (t.parse_output() && r.json_schema)
     bad_request("'response_format' JSON cannot be combined with 'tools' (a tool call is not the "
                 "JSON reply); send \"tool_choice\": \"none\" or drop one of them",

@@ -11,6 +11,7 @@
 //   mistral (Mistral v0.3, Nemo): [content] [TOOL_CALLS] [{"name": N, "arguments": {..}}, ...]
 //           (ids in the output, if any, are replaced: Mistral ids are 9 alphanumerics).
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,15 @@ struct ToolCall {
   std::string id;
   std::string name;
   std::string arguments;  // a JSON object as compact text, as OpenAI returns it
+};
+
+class JsonSchema;
+
+// A function a forced call (tool_choice "required" / named) may name, with the schema its
+// arguments must satisfy (tool_calls_constraint.h).
+struct ForcedFunction {
+  std::string name;
+  std::shared_ptr<const JsonSchema> arguments;
 };
 
 struct ParsedToolCalls {

@@ -31,6 +31,9 @@ struct ToolRequest {
   std::string named_function;  // for ToolChoice::Named
   bool parallel = true;        // parallel_tool_calls: false keeps only the first call
   ToolFormat format = ToolFormat::None;  // how the output is parsed
+  // tool_choice "required" / named: the functions the forced call may name (constrained
+  // decoding, tool_calls_constraint.h); empty otherwise.
+  std::vector<ForcedFunction> forced;
 
   // Whether the output is parsed for calls (tool_choice other than "none").
   bool parse_output() const { return choice != ToolChoice::None && format != ToolFormat::None; }
