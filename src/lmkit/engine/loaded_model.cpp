@@ -243,20 +243,50 @@ std::vector<int32_t> LoadedModel::tokenize(const std::string& text) const {
   return tokenizer_->encode(text, /*add_special_tokens=*/true);
 }
 
-std::string LoadedModel::render_chat(const json& messages, bool add_generation_prompt) const {
-  if (!chat_template_)
-    throw_error(path_ + " has no chat template (no chat_template in tokenizer_config.json or "
+namespace {
+
+// apply_chat_template's variables: the messages, the generation prompt flag, the special
+// tokens of tokenizer_config.json, and the tools when there are some.
+template <class J>
+std::string render_with(const ChatTemplate* tmpl, const std::string& path, const J& messages,
+                        bool add_generation_prompt, const std::string& bos,
+                        const std::string& eos, const J* tools) {
+  if (!tmpl)
+    throw_error(path + " has no chat template (no chat_template in tokenizer_config.json or "
                 "tokenizer.chat_template in the GGUF file): pass one with --chat-template FILE");
-  json context = {{"messages", messages},
-                  {"add_generation_prompt", add_generation_prompt},
-                  {"bos_token", bos_token_},
-                  {"eos_token", eos_token_}};
-  return chat_template_->render(context);
+  J context = {{"messages", messages},
+               {"add_generation_prompt", add_generation_prompt},
+               {"bos_token", bos},
+               {"eos_token", eos}};
+  if (tools && !tools->is_null()) context["tools"] = *tools;
+  return tmpl->render(context);
+}
+
+}  // namespace
+
+std::string LoadedModel::render_chat(const json& messages, bool add_generation_prompt) const {
+  return render_with<json>(chat_template_.get(), path_, messages, add_generation_prompt,
+                           bos_token_, eos_token_, nullptr);
+}
+
+std::string LoadedModel::render_chat(const nlohmann::ordered_json& messages,
+                                     bool add_generation_prompt,
+                                     const nlohmann::ordered_json& tools) const {
+  return render_with(chat_template_.get(), path_, messages, add_generation_prompt, bos_token_,
+                     eos_token_, &tools);
 }
 
 std::vector<int32_t> LoadedModel::tokenize_chat(const json& messages,
                                                 bool add_generation_prompt) const {
   std::string text = render_chat(messages, add_generation_prompt);
+  if (!tokenizer_) throw_error(path_ + " has no tokenizer (no tokenizer.json) to encode the chat");
+  return tokenizer_->encode(text, /*add_special_tokens=*/false);
+}
+
+std::vector<int32_t> LoadedModel::tokenize_chat(const nlohmann::ordered_json& messages,
+                                                bool add_generation_prompt,
+                                                const nlohmann::ordered_json& tools) const {
+  std::string text = render_chat(messages, add_generation_prompt, tools);
   if (!tokenizer_) throw_error(path_ + " has no tokenizer (no tokenizer.json) to encode the chat");
   return tokenizer_->encode(text, /*add_special_tokens=*/false);
 }

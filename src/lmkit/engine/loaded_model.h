@@ -73,6 +73,14 @@ class LoadedModel {
   // writes them).
   std::vector<int32_t> tokenize_chat(const nlohmann::json& messages,
                                      bool add_generation_prompt) const;
+  // The same with tools, as apply_chat_template(messages, tools=...) passes them (a list of
+  // {"type": "function", "function": {...}}; null: none). Ordered JSON, because templates print
+  // tools and tool-call arguments with tojson and transformers keeps dict order.
+  std::string render_chat(const nlohmann::ordered_json& messages, bool add_generation_prompt,
+                          const nlohmann::ordered_json& tools) const;
+  std::vector<int32_t> tokenize_chat(const nlohmann::ordered_json& messages,
+                                     bool add_generation_prompt,
+                                     const nlohmann::ordered_json& tools) const;
 
  private:
   friend LoadedModel load_model(const std::string& spec, const LoadOptions& options);

@@ -3,7 +3,6 @@
 #include <random>
 
 #include "lmkit/engine/loaded_model.h"
-#include "lmkit/jinja/chat_template.h"
 #include "lmkit/models/model.h"
 #include "lmkit/server/api_error.h"
 #include "lmkit/server/json_constraint.h"
@@ -281,20 +280,7 @@ std::vector<int32_t> chat_prompt_ids(const nlohmann::ordered_json& body,
     add_generation_prompt = it->get<bool>();
   }
   std::vector<int32_t> ids = client_side("messages", [&] {
-    // LoadedModel::render_chat's context, plus the tools as transformers passes them.
-    // TODO(tools): move into LoadedModel (render_chat with tools) once that file is free.
-    const ChatTemplate* tmpl = model.chat_template();
-    if (!tmpl)
-      throw_error(model.path() + " has no chat template: pass one with --chat-template FILE");
-    if (!model.tokenizer())
-      throw_error(model.path() + " has no tokenizer (no tokenizer.json) to encode the chat");
-    nlohmann::ordered_json context = {{"messages", messages},
-                                      {"add_generation_prompt", add_generation_prompt},
-                                      {"bos_token", model.bos_token()},
-                                      {"eos_token", model.eos_token()}};
-    if (!tools.tools.is_null()) context["tools"] = tools.tools;
-    const std::string text = tmpl->render(context);
-    return model.tokenizer()->encode(text, /*add_special_tokens=*/false);
+    return model.tokenize_chat(messages, add_generation_prompt, tools.tools);
   });
   if (tools_out) *tools_out = std::move(tools);
   return ids;
@@ -349,7 +335,9 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
   o.skip_special_tokens = get_bool(body, "skip_special_tokens").value_or(true);
 
   // max_completion_tokens is the newer name (chat); max_tokens the older (both endpoints).
-  std::optional<int64_t> max_tokens = get_int(body, "max_tokens", 1, int64_t{1} << 40);
+  // 0 only to score a prompt (completions with echo: the prompt comes back, nothing is added).
+  const bool echo_only = !chat && get_bool(body, "echo").value_or(false);
+  std::optional<int64_t> max_tokens = get_int(body, "max_tokens", echo_only ? 0 : 1, int64_t{1} << 40);
   if (chat)
     if (auto v = get_int(body, "max_completion_tokens", 1, int64_t{1} << 40)) max_tokens = v;
   // OpenAI's completions default to 16 tokens; chat runs until an end token or a full context.
@@ -368,9 +356,6 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
       r.top_logprobs = static_cast<int32_t>(*lp);
     }
     r.echo = get_bool(body, "echo").value_or(false);
-    if (r.echo && r.logprobs)
-      bad_request("'echo' together with 'logprobs' (log-probabilities of the prompt) is not "
-                  "supported", "echo");
   }
   // The engine reports the chosen token's logprob along with the top N; it needs N >= 1.
   if (r.logprobs) o.logprobs = std::max<int32_t>(1, r.top_logprobs);
