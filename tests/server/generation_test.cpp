@@ -254,6 +254,64 @@ TEST_F(GenerationTest, EchoPrependsThePrompt) {
   EXPECT_EQ(text, j["choices"][0]["text"]);
 }
 
+// echo + logprobs scores the prompt as OpenAI's legacy completions do: the prompt's tokens lead
+// the logprobs, the first with null (nothing predicts it), each other one with the logprob
+// Generator gives it as the next token after the prompt's prefix (an independent path).
+TEST_F(GenerationTest, EchoWithLogprobsScoresThePrompt) {
+  const std::string prompt = "Once upon a time";
+  const auto ids = server_->model().tokenize(prompt);
+  ASSERT_GE(ids.size(), 3u);
+  std::vector<float> want(ids.size());
+  for (size_t p = 1; p < ids.size(); ++p) {
+    const auto r = reference(std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(p)), 1, {}, 512);
+    for (const auto& t : r.logprobs.at(0).top)
+      if (t.id == ids[p]) want[p] = t.logprob;
+  }
+  const auto gen_ref = reference(ids, 3, {}, 2);
+  const json body = {{"prompt", prompt}, {"max_tokens", 3}, {"temperature", 0}, {"echo", true}, {"logprobs", 2}};
+  json j = post_ok("/v1/completions", body);
+  const json& lp = j["choices"][0]["logprobs"];
+  const size_t n = ids.size();
+  ASSERT_EQ(lp["tokens"].size(), n + gen_ref.ids.size()) << lp;
+  ASSERT_EQ(lp["token_logprobs"].size(), lp["tokens"].size());
+  ASSERT_EQ(lp["text_offset"].size(), lp["tokens"].size());
+  EXPECT_TRUE(lp["token_logprobs"][0].is_null());
+  EXPECT_TRUE(lp["top_logprobs"][0].is_null());
+  for (size_t p = 1; p < n; ++p) {
+    EXPECT_FLOAT_EQ(lp["token_logprobs"][p].get<float>(), want[p]) << "prompt token " << p;
+    EXPECT_EQ(lp["top_logprobs"][p].size(), 2u);
+    EXPECT_EQ(lp["tokens"][p], server_->model().tokenizer()->decode({ids[p]}, false));
+  }
+  for (size_t i = 0; i < gen_ref.ids.size(); ++i)
+    EXPECT_FLOAT_EQ(lp["token_logprobs"][n + i].get<float>(), gen_ref.logprobs[i].chosen.logprob);
+  // Offsets point into the returned text: the generated part starts after the echoed prompt.
+  EXPECT_EQ(lp["text_offset"][n].get<size_t>(), prompt.size());
+  for (size_t i = 1; i < lp["text_offset"].size(); ++i)
+    EXPECT_LE(lp["text_offset"][i - 1].get<int64_t>(), lp["text_offset"][i].get<int64_t>());
+
+  // Streamed: the same logprobs, the prompt's in the first chunk.
+  auto with = [&](const char* key, json value) {
+    json b = body;
+    b[key] = std::move(value);
+    return b;
+  };
+  json streamed = json::object();
+  for (const auto& e : post_stream("/v1/completions", with("stream", true))) {
+    if (!e.is_object() || e["choices"].empty() || e["choices"][0]["logprobs"].is_null()) continue;
+    for (const auto& [key, values] : e["choices"][0]["logprobs"].items())
+      for (const auto& v : values) streamed[key].push_back(v);
+  }
+  EXPECT_EQ(streamed, lp);
+
+  // max_tokens 0: only the prompt, scored.
+  json only = post_ok("/v1/completions", with("max_tokens", 0));
+  EXPECT_EQ(only["choices"][0]["text"], prompt);
+  EXPECT_EQ(only["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(only["usage"]["completion_tokens"], 0);
+  EXPECT_EQ(only["choices"][0]["logprobs"]["tokens"].size(), n);
+  EXPECT_FLOAT_EQ(only["choices"][0]["logprobs"]["token_logprobs"][n - 1].get<float>(), want[n - 1]);
+}
+
 TEST_F(GenerationTest, RepeatedPromptReportsCachedTokens) {
   std::string prompt;
   for (int i = 0; i < 8; ++i) prompt += "Once upon a time there was a little girl. ";

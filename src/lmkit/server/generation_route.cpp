@@ -26,6 +26,7 @@
 #include "lmkit/server/socket_watch.h"
 #include "lmkit/server/tool_calls.h"
 #include "lmkit/server/tool_calls_constraint.h"
+#include "lmkit/tokenizer/tokenizer.h"
 
 namespace lmkit::server {
 
@@ -68,6 +69,8 @@ struct Choice {
   std::string text;
   std::vector<int32_t> ids;
   std::vector<engine::PositionLogprobs> logprobs;
+  std::vector<engine::PositionLogprobs> prompt_logprobs;  // echo + logprobs
+  bool prompt_logprobs_sent = false;                       // streaming: in the first chunk
   bool finished = false;
   bool started = false;  // streaming: the first chunk (role / echo) went out
   engine::Event last;    // the final event once finished
@@ -104,6 +107,7 @@ struct Generation {
         er.options = request.options;
         er.options.sampling.seed += k;
         er.timeout_ms = ctx.options.request_timeout_ms;
+        if (echoes_prompt_logprobs()) er.prompt_logprobs = request.top_logprobs;
         if (request.json_schema)
           er.constraint = make_json_schema_constraint(ctx.token_pieces(), request.json_schema,
                                                       er.options.eos_token_ids);
@@ -162,6 +166,7 @@ struct Generation {
     c.text += e.text;
     c.ids.insert(c.ids.end(), e.ids.begin(), e.ids.end());
     c.logprobs.insert(c.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+    if (!e.prompt_logprobs.empty()) c.prompt_logprobs = e.prompt_logprobs;
     if (e.finished && !c.finished) {
       c.finished = true;
       c.last = e;
@@ -199,7 +204,52 @@ struct Generation {
     return engine::finish_reason_name(e.finish_reason);
   }
 
-  OJson logprobs_json(const Choice& c, size_t from, int64_t first_offset) const {
+  // Completions with echo + logprobs: the prompt's tokens lead the choice's logprobs, as
+  // OpenAI's legacy completions give them.
+  bool echoes_prompt_logprobs() const { return !chat() && request.echo && request.logprobs; }
+
+  // Byte offsets in the choice's text (echoed prompt + generated text) of prompt tokens
+  // [0, n_prompt) when `prompt_part`, else of generated tokens [from, end): the length of what
+  // the tokens before each decode to, generated ones decoded after the prompt so that a
+  // SentencePiece word start keeps its space. Computed from the whole sequence, so streamed
+  // chunks and whole replies agree.
+  std::vector<int64_t> text_offsets(const Choice& c, size_t choice, bool prompt_part, size_t from) const {
+    const Tokenizer* tok = ctx.model.tokenizer();
+    const std::vector<int32_t>& prompt = request.prompts[prompt_of(choice)];
+    std::vector<int64_t> out;
+    if (!tok) {  // ids only: the text is empty
+      out.assign(prompt_part ? prompt.size() : c.ids.size() - std::min(from, c.ids.size()), 0);
+      return out;
+    }
+    auto decoded_size = [&](std::vector<int32_t> ids) {
+      return static_cast<int64_t>(tok->decode(ids, /*skip_special_tokens=*/true).size());
+    };
+    const auto echo_size = static_cast<int64_t>(request.echo ? request.prompt_texts[prompt_of(choice)].size() : 0);
+    if (prompt_part) {
+      for (size_t i = 0; i < prompt.size(); ++i)
+        out.push_back(std::min(echo_size, decoded_size({prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(i)})));
+      return out;
+    }
+    const int64_t prompt_size = decoded_size(prompt);
+    std::vector<int32_t> all = prompt;
+    all.insert(all.end(), c.ids.begin(), c.ids.begin() + static_cast<std::ptrdiff_t>(std::min(from, c.ids.size())));
+    for (size_t k = from; k < c.ids.size(); ++k) {
+      out.push_back(echo_size + std::max<int64_t>(0, decoded_size(all) - prompt_size));
+      all.push_back(c.ids[k]);
+    }
+    return out;
+  }
+
+  // The prompt's part (for the choice's first output), then the generated ids from `from`.
+  OJson logprobs_with_prompt(const Choice& c, size_t choice, size_t from) const {
+    OJson j = prompt_logprobs_json(request.prompts[prompt_of(choice)], c.prompt_logprobs,
+                                   request.top_logprobs, ctx.model.tokenizer(),
+                                   text_offsets(c, choice, /*prompt_part=*/true, 0));
+    append_logprobs(j, logprobs_json(c, choice, from));
+    return j;
+  }
+
+  OJson logprobs_json(const Choice& c, size_t choice, size_t from) const {
     if (!request.logprobs) return nullptr;
     std::vector<int32_t> ids(c.ids.begin() + static_cast<std::ptrdiff_t>(from), c.ids.end());
     std::vector<engine::PositionLogprobs> lps(
@@ -212,7 +262,8 @@ struct Generation {
       j["refusal"] = nullptr;
       return j;
     }
-    return completion_logprobs_json(ids, lps, request.top_logprobs, tok, first_offset);
+    return completion_logprobs_json(ids, lps, request.top_logprobs, tok,
+                                    text_offsets(c, choice, /*prompt_part=*/false, from));
   }
 
   // Tools: the calls in a finished choice's text (parallel_tool_calls false keeps the first).
@@ -255,14 +306,14 @@ struct Generation {
         choice["message"] = {{"role", "assistant"},
                              {"content", calls->content.empty() ? OJson(nullptr) : OJson(calls->content)},
                              {"tool_calls", tool_calls_json(*calls)}};
-        choice["logprobs"] = logprobs_json(c, 0, 0);
+        choice["logprobs"] = logprobs_json(c, i, 0);
       } else if (chat()) {
         choice["message"] = {{"role", "assistant"}, {"content", c.text}};
-        choice["logprobs"] = logprobs_json(c, 0, 0);
+        choice["logprobs"] = logprobs_json(c, i, 0);
       } else {
         const std::string& echo = request.echo ? request.prompt_texts[prompt_of(i)] : std::string();
         choice["text"] = echo + c.text;
-        choice["logprobs"] = logprobs_json(c, 0, static_cast<int64_t>(echo.size()));
+        choice["logprobs"] = echoes_prompt_logprobs() ? logprobs_with_prompt(c, i, 0) : logprobs_json(c, i, 0);
       }
       choice["finish_reason"] = calls ? "tool_calls" : finish_name(c.last);
       out.push_back(std::move(choice));
@@ -273,7 +324,7 @@ struct Generation {
   }
 
   // SSE chunks for one event of a stream.
-  std::string stream_chunks(const ChoiceEvent& ce, size_t ids_before, size_t text_before) {
+  std::string stream_chunks(const ChoiceEvent& ce, size_t ids_before) {
     Choice& c = choices[ce.choice];
     const engine::Event& e = ce.event;
     const bool final_event = e.finished && e.error.empty();
@@ -303,10 +354,8 @@ struct Generation {
         calls = limit_calls(std::move(end.parsed));
       }
     }
-    int64_t first_offset = static_cast<int64_t>(text_before);
     if (!chat()) {
       const std::string& echo = request.prompt_texts[prompt_of(ce.choice)];
-      if (request.echo) first_offset += static_cast<int64_t>(echo.size());
       if (request.echo && !c.started) text = echo + text;
       c.started = true;
     }
@@ -316,7 +365,7 @@ struct Generation {
       if (!text.empty() || c.ids.size() > ids_before)
         chunk({{"index", ce.choice},
                {"delta", text.empty() ? OJson::object() : OJson{{"content", text}}},
-               {"logprobs", c.ids.size() > ids_before ? logprobs_json(c, ids_before, first_offset)
+               {"logprobs", c.ids.size() > ids_before ? logprobs_json(c, ce.choice, ids_before)
                                                       : OJson(nullptr)},
                {"finish_reason", nullptr}});
       for (size_t k = 0; k < calls->calls.size(); ++k) {
@@ -334,7 +383,8 @@ struct Generation {
              {"finish_reason", "tool_calls"}});
       return out;
     }
-    const bool has_new = !text.empty() || c.ids.size() > ids_before;
+    const bool with_prompt = echoes_prompt_logprobs() && !c.prompt_logprobs_sent;
+    const bool has_new = !text.empty() || c.ids.size() > ids_before || with_prompt;
     if (!has_new && !final_event) return out;
     OJson choice;
     choice["index"] = ce.choice;
@@ -343,8 +393,13 @@ struct Generation {
     } else {
       choice["text"] = text;
     }
-    choice["logprobs"] = c.ids.size() > ids_before ? logprobs_json(c, ids_before, first_offset)
-                                                   : OJson(nullptr);
+    if (with_prompt) {
+      choice["logprobs"] = logprobs_with_prompt(c, ce.choice, ids_before);
+      c.prompt_logprobs_sent = true;
+    } else {
+      choice["logprobs"] = c.ids.size() > ids_before ? logprobs_json(c, ce.choice, ids_before)
+                                                     : OJson(nullptr);
+    }
     choice["finish_reason"] = final_event ? OJson(finish_name(e)) : OJson(nullptr);
     chunk(std::move(choice));
     return out;
@@ -404,9 +459,9 @@ void run_streaming(std::shared_ptr<Generation> g, httplib::Response& res) {
         std::string out;
         for (const ChoiceEvent& ce : events) {
           const Choice& c = g->choices[ce.choice];
-          const size_t ids_before = c.ids.size(), text_before = c.text.size();
+          const size_t ids_before = c.ids.size();
           g->apply(ce);
-          out += g->stream_chunks(ce, ids_before, text_before);
+          out += g->stream_chunks(ce, ids_before);
         }
         if (g->unfinished == 0) out += g->stream_end();
         if (!out.empty() && !sink.write(out.data(), out.size())) {

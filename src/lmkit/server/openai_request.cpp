@@ -335,7 +335,9 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
   o.skip_special_tokens = get_bool(body, "skip_special_tokens").value_or(true);
 
   // max_completion_tokens is the newer name (chat); max_tokens the older (both endpoints).
-  std::optional<int64_t> max_tokens = get_int(body, "max_tokens", 1, int64_t{1} << 40);
+  // 0 only to score a prompt (completions with echo: the prompt comes back, nothing is added).
+  const bool may_score_prompt = !chat && get_bool(body, "echo").value_or(false);
+  std::optional<int64_t> max_tokens = get_int(body, "max_tokens", may_score_prompt ? 0 : 1, int64_t{1} << 40);
   if (chat)
     if (auto v = get_int(body, "max_completion_tokens", 1, int64_t{1} << 40)) max_tokens = v;
   // OpenAI's completions default to 16 tokens; chat runs until an end token or a full context.
@@ -354,9 +356,6 @@ GenerationRequest parse_generation_request(Endpoint endpoint, const Json& body,
       r.top_logprobs = static_cast<int32_t>(*lp);
     }
     r.echo = get_bool(body, "echo").value_or(false);
-    if (r.echo && r.logprobs)
-      bad_request("'echo' together with 'logprobs' (log-probabilities of the prompt) is not "
-                  "supported", "echo");
   }
   // The engine reports the chosen token's logprob along with the top N; it needs N >= 1.
   if (r.logprobs) o.logprobs = std::max<int32_t>(1, r.top_logprobs);

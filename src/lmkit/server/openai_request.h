@@ -2,7 +2,7 @@
 // validated fields, tokenized prompts, GenerateOptions built over the model's own defaults.
 // Unknown fields are ignored; known fields of the wrong type or out of range are a 400 naming
 // the field; features lmkit cannot honour (logit_bias, suffix, a JSON schema keyword outside
-// the enforced subset, tools, echo with logprobs) are a 400 too, never silently dropped.
+// the enforced subset) are a 400 too, never silently dropped.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -44,10 +44,9 @@ size_t top_count(const engine::PositionLogprobs& p, int32_t top_n) {
 
 OJson completion_logprobs_json(const std::vector<int32_t>& ids,
                                const std::vector<engine::PositionLogprobs>& logprobs,
-                               int32_t top_n, const Tokenizer* tokenizer, int64_t first_offset) {
-  OJson tokens = OJson::array(), token_logprobs = OJson::array(), tops = OJson::array(),
-        offsets = OJson::array();
-  int64_t offset = first_offset;
+                               int32_t top_n, const Tokenizer* tokenizer,
+                               const std::vector<int64_t>& offsets) {
+  OJson tokens = OJson::array(), token_logprobs = OJson::array(), tops = OJson::array();
   for (size_t i = 0; i < logprobs.size(); ++i) {
     const auto& p = logprobs[i];
     const std::string text = token_text(tokenizer, i < ids.size() ? ids[i] : p.chosen.id);
@@ -57,15 +56,32 @@ OJson completion_logprobs_json(const std::vector<int32_t>& ids,
     for (size_t k = 0; k < top_count(p, top_n); ++k)
       top[token_text(tokenizer, p.top[k].id)] = p.top[k].logprob;
     tops.push_back(std::move(top));
-    offsets.push_back(offset);
-    offset += static_cast<int64_t>(text.size());
   }
   OJson j;
   j["tokens"] = std::move(tokens);
   j["token_logprobs"] = std::move(token_logprobs);
   j["top_logprobs"] = std::move(tops);
-  j["text_offset"] = std::move(offsets);
+  j["text_offset"] = OJson(std::vector<int64_t>(offsets.begin(), offsets.begin() + static_cast<std::ptrdiff_t>(std::min(offsets.size(), logprobs.size()))));
   return j;
+}
+
+OJson prompt_logprobs_json(const std::vector<int32_t>& prompt,
+                           const std::vector<engine::PositionLogprobs>& logprobs, int32_t top_n,
+                           const Tokenizer* tokenizer, const std::vector<int64_t>& offsets) {
+  if (prompt.empty()) return completion_logprobs_json({}, {}, top_n, tokenizer, {});
+  const std::vector<int32_t> scored(prompt.begin() + 1, prompt.end());
+  OJson j = completion_logprobs_json(scored, logprobs, top_n, tokenizer,
+                                     std::vector<int64_t>(offsets.begin() + 1, offsets.end()));
+  j["tokens"].insert(j["tokens"].begin(), token_text(tokenizer, prompt[0]));
+  j["token_logprobs"].insert(j["token_logprobs"].begin(), nullptr);
+  j["top_logprobs"].insert(j["top_logprobs"].begin(), nullptr);
+  j["text_offset"].insert(j["text_offset"].begin(), offsets.empty() ? 0 : offsets[0]);
+  return j;
+}
+
+void append_logprobs(OJson& head, const OJson& tail) {
+  for (const char* key : {"tokens", "token_logprobs", "top_logprobs", "text_offset"})
+    for (const auto& v : tail[key]) head[key].push_back(v);
 }
 
 OJson chat_logprobs_content(const std::vector<engine::PositionLogprobs>& logprobs, int32_t top_n,

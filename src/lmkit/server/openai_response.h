@@ -29,11 +29,18 @@ OJson usage_json(int64_t prompt_tokens, int64_t completion_tokens, int64_t cache
 std::string token_text(const Tokenizer* tokenizer, int32_t id);
 
 // Completions shape: {"tokens", "token_logprobs", "top_logprobs": [{token: logprob}],
-// "text_offset"}; offsets count bytes from `first_offset` (where the generated text starts in
-// the choice's text).
+// "text_offset"}; `offsets` holds each token's byte offset in the choice's text.
 OJson completion_logprobs_json(const std::vector<int32_t>& ids,
                                const std::vector<engine::PositionLogprobs>& logprobs,
-                               int32_t top_n, const Tokenizer* tokenizer, int64_t first_offset);
+                               int32_t top_n, const Tokenizer* tokenizer,
+                               const std::vector<int64_t>& offsets);
+// echo + logprobs: the same for the prompt's tokens, the first with null logprob and null
+// alternatives (nothing predicts it).
+OJson prompt_logprobs_json(const std::vector<int32_t>& prompt,
+                           const std::vector<engine::PositionLogprobs>& logprobs, int32_t top_n,
+                           const Tokenizer* tokenizer, const std::vector<int64_t>& offsets);
+// Appends the four arrays of `tail` (a completion_logprobs_json) to those of `head`.
+void append_logprobs(OJson& head, const OJson& tail);
 
 // Chat shape: the "content" array [{"token", "logprob", "bytes", "top_logprobs": [...]}].
 OJson chat_logprobs_content(const std::vector<engine::PositionLogprobs>& logprobs, int32_t top_n,
