@@ -6,10 +6,11 @@
 //        [--threads 2] [--tokenizer DIR] [--prompt-words 48] [--gen 32] [--levels 1,4,16,64]
 //
 // For each concurrency level C, C distinct prompts (seeded random English words, greedy,
-// ignore_eos so each generates exactly --gen tokens) are sent at once ("batched"); then the
-// same C requests are sent one after another, each when the previous one finished
-// ("sequential", the reference, same server, same run). Prefix reuse between requests is
-// limited to the shared template-free start, since every prompt differs from its first word.
+// ignore_eos so each generates exactly --gen tokens) are sent at once ("batched"); then C
+// other prompts of the same kind and length are sent one after another, each when the
+// previous one finished ("sequential", the reference, same server, same run). No prompt is
+// sent twice, so the prefix cache cannot favour either side (every prompt differs from its
+// first word on).
 // Reported per level: aggregate generated tokens/s of both, their ratio, and time to first
 // token (mean and max) of the batched run. The tokenizer defaults to the shared Qwen3 one
 // (../shared/data/tokenizers/qwen3), the vocabulary Qwen2.5 shares.
@@ -117,9 +118,8 @@ try {
   await measure(port, prompts(1, 999), false);  // warm-up: first-touch of weights and buffers
   const rows = [];
   for (const c of levels) {
-    const batch = prompts(c, c);
-    const batched = await measure(port, batch, true);
-    const sequential = await measure(port, batch, false);
+    const batched = await measure(port, prompts(c, c), true);
+    const sequential = await measure(port, prompts(c, 1000 + c), false);
     if (batched.tokens !== c * gen || sequential.tokens !== c * gen)
       throw new Error(`expected ${c * gen} tokens, got ${batched.tokens} and ${sequential.tokens}`);
     const row = { streams: c, batched_tok_s: batched.tokensPerS, sequential_tok_s: sequential.tokensPerS,
